@@ -1,0 +1,3 @@
+"""flume-testkit: fakes, a fake clock, drivers, contract suites and real-server fixtures."""
+
+__all__: list[str] = []
