@@ -1,0 +1,1 @@
+"""flume-sdk kernel: events, transactions, lifecycle, plugin discovery and the agent runtime."""
