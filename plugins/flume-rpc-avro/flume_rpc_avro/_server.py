@@ -1,0 +1,218 @@
+"""An Avro IPC server speaking Netty framing, independent of the agent kernel.
+
+One asyncio loop in its own thread owns the sockets; decoding and the call handler run
+in a pool of worker threads, so a slow channel never stalls other connections' I/O.
+Requests on one connection are answered in order. Any malformed input closes only
+that connection and is reported to ``on_bad_input``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import ssl
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from flume_rpc_avro._compression import CHUNK_SIZE, Deflater, Inflater
+from flume_rpc_avro._errors import AvroRpcError
+from flume_rpc_avro._framing import FrameDecoder, encode_frame
+from flume_rpc_avro._ipfilter import IpFilter
+from flume_rpc_avro._protocol import PROTOCOL_MD5, AvroStatus
+from flume_rpc_avro._session import Call, ServerSession
+
+__all__ = ["CallHandler", "ServerOptions", "AvroRpcServer"]
+
+_log = logging.getLogger(__name__)
+
+CallHandler = Callable[[str, list[dict[str, Any]]], AvroStatus]
+"""Executes one call (``"append"``/``"appendBatch"``, events) and returns its status."""
+
+
+@attrs.frozen(kw_only=True)
+class ServerOptions:
+    """How the server listens and guards itself."""
+
+    host: str
+    port: int
+    threads: int = 16
+    deflate: bool = False
+    ssl_context: ssl.SSLContext | None = None
+    ip_filter: IpFilter | None = None
+    max_frame_size: int = 64 * 1024 * 1024
+    frame_timeout: float = 30.0
+
+
+class AvroRpcServer:
+    """Serve Flume's AvroSourceProtocol on a TCP port.
+
+    Args:
+        options: where and how to listen.
+        handler: runs each call in a worker thread.
+        on_bad_input: told (peer, error) when a connection is closed for bad input.
+        on_connections: told the number of open connections whenever it changes.
+    """
+
+    def __init__(
+        self,
+        options: ServerOptions,
+        handler: CallHandler,
+        *,
+        on_bad_input: Callable[[str, Exception], None] = lambda peer, exc: None,
+        on_connections: Callable[[int], None] = lambda n: None,
+    ) -> None:
+        self.options = options
+        self._handler = handler
+        self._on_bad_input = on_bad_input
+        self._on_connections = on_connections
+        self._known_hashes = {PROTOCOL_MD5}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.Server | None = None
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.port = options.port
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Bind and start serving; return once the port accepts connections."""
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=max(1, self.options.threads), thread_name_prefix="avro-call"
+        )
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="avro-io", daemon=True)
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(self._listen(), self._loop)
+        try:
+            future.result(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Close the listener and every connection; idempotent."""
+        loop, thread = self._loop, self._thread
+        if loop is not None and thread is not None and thread.is_alive():
+            future = asyncio.run_coroutine_threadsafe(self._shutdown(), loop)
+            with contextlib.suppress(concurrent.futures.TimeoutError):
+                future.result(timeout)
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout)
+        if loop is not None and not loop.is_running():
+            loop.close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._loop = self._thread = self._server = self._pool = None
+
+    async def _listen(self) -> None:
+        opts = self.options
+        self._server = await asyncio.start_server(
+            self._accept,
+            opts.host,
+            opts.port,
+            ssl=opts.ssl_context,
+            ssl_handshake_timeout=opts.frame_timeout if opts.ssl_context else None,
+            limit=CHUNK_SIZE,
+        )
+        self.port = int(self._server.sockets[0].getsockname()[1])
+
+    async def _shutdown(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5.0)
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        self._on_connections(len(self._tasks))
+        peer = _peer_name(writer)
+        try:
+            if await self._allowed(writer):
+                await self._serve(reader, writer, peer)
+        except (AvroRpcError, TimeoutError) as exc:
+            _log.warning("closing Avro RPC connection from %s: %s", peer, exc)
+            self._on_bad_input(peer, exc)
+        except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError):
+            _log.debug("Avro RPC connection from %s dropped", peer, exc_info=True)
+        finally:
+            self._tasks.discard(task)
+            self._on_connections(len(self._tasks))
+            await _close(writer)
+
+    async def _allowed(self, writer: asyncio.StreamWriter) -> bool:
+        ip_filter = self.options.ip_filter
+        if ip_filter is None:
+            return True
+        ip = str(writer.get_extra_info("peername")[0])
+        loop = asyncio.get_running_loop()
+        allowed = await loop.run_in_executor(self._pool, ip_filter.allows, ip)
+        if not allowed:
+            _log.info("ipFilterRules denied an Avro RPC connection from %s", ip)
+        return allowed
+
+    async def _serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str
+    ) -> None:
+        session = ServerSession(self._known_hashes)
+        decoder = FrameDecoder(self.options.max_frame_size)
+        inflater = Inflater() if self.options.deflate else None
+        deflater = Deflater(6) if self.options.deflate else None
+        while True:
+            data = await self._read(reader, decoder.has_partial_frame)
+            if not data:
+                if decoder.has_partial_frame:
+                    msg = f"truncated Avro RPC frame: {peer} closed the connection mid-frame"
+                    raise AvroRpcError(msg)
+                return
+            for chunk in inflater.decompress(data) if inflater else (data,):
+                for serial, payload in decoder.feed(chunk):
+                    frame = encode_frame(serial, await self._answer(session, payload))
+                    writer.write(deflater.compress(frame) if deflater else frame)
+                    await writer.drain()
+
+    async def _read(self, reader: asyncio.StreamReader, mid_frame: bool) -> bytes:
+        if not mid_frame:
+            return await reader.read(CHUNK_SIZE)
+        timeout = self.options.frame_timeout
+        try:
+            return await asyncio.wait_for(reader.read(CHUNK_SIZE), timeout)
+        except TimeoutError:
+            msg = f"stalled Avro RPC client: no bytes for {timeout:g}s in the middle of a frame"
+            raise TimeoutError(msg) from None
+
+    async def _answer(self, session: ServerSession, payload: bytes) -> list[bytes]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._execute, session, payload)
+
+    def _execute(self, session: ServerSession, payload: bytes) -> list[bytes]:
+        call = session.decode(payload)
+        if call.message is None or call.error is not None:
+            return call.reply(AvroStatus.FAILED)
+        return call.reply(self._run_handler(call))
+
+    def _run_handler(self, call: Call) -> AvroStatus:
+        assert call.message is not None
+        try:
+            return self._handler(call.message, call.events)
+        except Exception:
+            _log.exception("Avro RPC %s handler failed; answering FAILED", call.message)
+            return AvroStatus.FAILED
+
+
+def _peer_name(writer: asyncio.StreamWriter) -> str:
+    peer = writer.get_extra_info("peername")
+    return f"{peer[0]}:{peer[1]}" if peer else "unknown peer"
+
+
+async def _close(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(writer.wait_closed(), 2.0)
