@@ -1,1 +1,102 @@
-"""flume-sdk kernel: events, transactions, lifecycle, plugin discovery and the agent runtime."""
+"""flume-sdk: Apache Flume's event, transaction and plugin model in Python.
+
+Plugins import only the names listed in ``__all__``.
+"""
+
+from flume_sdk._channel import Channel
+from flume_sdk._channel_processor import ChannelProcessor
+from flume_sdk._clock import SYSTEM_CLOCK, Clock, SystemClock
+from flume_sdk._counters import Counter
+from flume_sdk._errors import (
+    ChannelException,
+    ChannelFullException,
+    ConfigurationError,
+    EventDeliveryException,
+    FlumeError,
+    Location,
+    PluginConflictError,
+    PluginError,
+    PluginInvalidError,
+    PluginLoadError,
+    PluginNotFoundError,
+    Problem,
+    TransactionStateError,
+)
+from flume_sdk._event import Event
+from flume_sdk._hooks import hookimpl
+from flume_sdk._interceptor import Interceptor
+from flume_sdk._lifecycle import Component, LifecycleState, NoSettings
+from flume_sdk._plugins import PluginInfo, PluginKind, PluginRegistry, load_plugin
+from flume_sdk._selector import ChannelSelector, Routing
+from flume_sdk._serializer import EventSerializer
+from flume_sdk._settings import (
+    SettingDoc,
+    at_least,
+    describe_settings,
+    in_range,
+    namespace,
+    one_of,
+    parse_settings,
+    setting,
+    to_bool,
+)
+from flume_sdk._sink import BatchSink, Sink
+from flume_sdk._sink_processor import SinkProcessor
+from flume_sdk._source import EventDrivenSource, PollableSource, Source, Status
+from flume_sdk._transaction import Transaction, TransactionState
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SYSTEM_CLOCK",
+    "BatchSink",
+    "Channel",
+    "ChannelException",
+    "ChannelFullException",
+    "ChannelProcessor",
+    "ChannelSelector",
+    "Clock",
+    "Component",
+    "ConfigurationError",
+    "Counter",
+    "Event",
+    "EventDeliveryException",
+    "EventDrivenSource",
+    "EventSerializer",
+    "FlumeError",
+    "Interceptor",
+    "LifecycleState",
+    "Location",
+    "NoSettings",
+    "PluginConflictError",
+    "PluginError",
+    "PluginInfo",
+    "PluginInvalidError",
+    "PluginKind",
+    "PluginLoadError",
+    "PluginNotFoundError",
+    "PluginRegistry",
+    "PollableSource",
+    "Problem",
+    "Routing",
+    "SettingDoc",
+    "Sink",
+    "SinkProcessor",
+    "Source",
+    "Status",
+    "SystemClock",
+    "Transaction",
+    "TransactionState",
+    "TransactionStateError",
+    "__version__",
+    "at_least",
+    "describe_settings",
+    "hookimpl",
+    "in_range",
+    "load_plugin",
+    "namespace",
+    "one_of",
+    "parse_settings",
+    "setting",
+    "to_bool",
+]

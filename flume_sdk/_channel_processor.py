@@ -1,0 +1,85 @@
+"""The channel processor: interceptors, then the selector, then one transaction per channel."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from flume_sdk._channel import Channel
+from flume_sdk._errors import ChannelException
+from flume_sdk._event import Event
+from flume_sdk._interceptor import Interceptor
+from flume_sdk._selector import ChannelSelector
+
+__all__ = ["ChannelProcessor"]
+
+log = logging.getLogger("flume_sdk.channel_processor")
+
+
+class ChannelProcessor:
+    """Delivers a source's batches to its channels.
+
+    Every required channel gets the batch in one transaction; a failure there
+    raises :class:`ChannelException` so the source does not acknowledge. Optional
+    channels are tried afterwards; their failures are logged and counted only.
+    As in Flume there is no atomicity across channels: a required channel that
+    committed before another failed stays committed.
+
+    Args:
+        selector: picks the channels for each event.
+        interceptors: run in order before the selector.
+    """
+
+    def __init__(self, selector: ChannelSelector, interceptors: Sequence[Interceptor] = ()) -> None:
+        self.selector = selector
+        self.interceptors = list(interceptors)
+        self.optional_failures = 0
+
+    @property
+    def channels(self) -> list[Channel]:
+        return self.selector.channels
+
+    def initialize(self) -> None:
+        for interceptor in self.interceptors:
+            interceptor.initialize()
+
+    def close(self) -> None:
+        for interceptor in self.interceptors:
+            interceptor.close()
+
+    def process_event(self, event: Event) -> None:
+        self.process_batch([event])
+
+    def process_batch(self, events: Sequence[Event]) -> None:
+        """Commit ``events`` to every required channel, or raise ``ChannelException``."""
+        for interceptor in self.interceptors:
+            events = interceptor.intercept_batch(events)
+        if not events:
+            return
+        routing = self.selector.route(events)
+        for channel, batch in routing.required:
+            self._put(channel, batch)
+        for channel, batch in routing.optional:
+            try:
+                self._put(channel, batch)
+            except ChannelException as exc:
+                self.optional_failures += 1
+                log.warning("optional channel %s refused %d event(s): %s", channel.name,
+                            len(batch), exc)
+
+    @staticmethod
+    def _put(channel: Channel, batch: Sequence[Event]) -> None:
+        tx = channel.get_transaction()
+        tx.begin()
+        try:
+            tx.put_batch(batch)
+            tx.commit()
+        except ChannelException:
+            tx.rollback()
+            raise
+        except Exception as exc:
+            tx.rollback()
+            msg = f"unable to put batch on channel {channel.name!r}: {exc}"
+            raise ChannelException(msg) from exc
+        finally:
+            tx.close()

@@ -1,0 +1,126 @@
+"""Lifecycle states and the component base class every source, channel and sink extends."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self
+
+import attrs
+
+from flume_sdk._clock import SYSTEM_CLOCK, Clock
+from flume_sdk._counters import Counter
+from flume_sdk._errors import Location
+from flume_sdk._settings import parse_settings
+
+__all__ = ["Component", "LifecycleState", "NoSettings"]
+
+log = logging.getLogger("flume_sdk")
+
+
+class LifecycleState(enum.Enum):
+    """Flume's lifecycle states."""
+
+    IDLE = "IDLE"
+    START = "START"
+    STOP = "STOP"
+    ERROR = "ERROR"
+
+
+@attrs.frozen(kw_only=True)
+class NoSettings:
+    """The settings of a component that has none."""
+
+
+class Component:
+    """Base of sources, channels and sinks: a name, settings, a clock, counters and a lifecycle.
+
+    Subclasses declare ``Settings`` (an attrs class built with ``setting``) and implement
+    ``do_start``/``do_stop``. ``start`` and ``stop`` handle state, idempotency and timing:
+    ``stop`` is safe without ``start``, and safe twice.
+
+    Args:
+        name: the component's name in the agent (``k1``).
+        settings: an instance of ``Settings``; default settings when omitted.
+        clock: where time comes from.
+    """
+
+    Settings: ClassVar[type] = NoSettings
+    counter_kind: ClassVar[str] = "COMPONENT"
+    counter_extra: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, name: str, settings: Any = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.name = name
+        self.settings = settings if settings is not None else self.Settings()
+        self.clock = clock
+        self.counter = Counter(self.counter_kind, name, self.counter_extra)
+        self.counter.component_type = type(self).__name__
+        self.lifecycle_state = LifecycleState.IDLE
+        self.last_error: BaseException | None = None
+        self._lifecycle_lock = threading.RLock()
+
+    @classmethod
+    def from_config(
+        cls,
+        name: str,
+        properties: Mapping[str, Any] | None = None,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        component: str | None = None,
+        locations: Mapping[str, Location] | None = None,
+    ) -> Self:
+        """Build from Flume properties (``{"capacity": "1000"}``), validating every key.
+
+        Raises:
+            ConfigurationError: listing every problem in the properties.
+        """
+        settings = parse_settings(
+            cls.Settings, properties or {}, component=component or name, locations=locations
+        )
+        return cls(name, settings, clock=clock)
+
+    def start(self) -> None:
+        """Start; a second call while started does nothing. On failure the state is ERROR."""
+        with self._lifecycle_lock:
+            if self.lifecycle_state is LifecycleState.START:
+                return
+            try:
+                self.do_start()
+            except BaseException as exc:
+                self.lifecycle_state = LifecycleState.ERROR
+                self.last_error = exc
+                raise
+            self.lifecycle_state = LifecycleState.START
+            self.last_error = None
+            self.counter.start_time = int(self.clock.time() * 1000)
+            self.counter.stop_time = 0
+
+    def stop(self) -> None:
+        """Stop and release ports, files and threads; idempotent and safe without ``start``."""
+        with self._lifecycle_lock:
+            was = self.lifecycle_state
+            if was in (LifecycleState.IDLE, LifecycleState.STOP):
+                self.lifecycle_state = LifecycleState.STOP
+                return
+            try:
+                self.do_stop()
+            finally:
+                self.lifecycle_state = LifecycleState.STOP
+                self.counter.stop_time = int(self.clock.time() * 1000)
+
+    def fail(self, exc: BaseException) -> None:
+        """Mark this component failed from one of its own threads; the supervisor restarts it."""
+        log.error("%s failed: %s", self, exc, exc_info=exc)
+        self.last_error = exc
+        self.lifecycle_state = LifecycleState.ERROR
+
+    def do_start(self) -> None:
+        """Acquire resources and start threads. Override."""
+
+    def do_stop(self) -> None:
+        """Release everything ``do_start`` acquired. Override."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} {self.lifecycle_state.value}>"

@@ -1,0 +1,1 @@
+"""The standard components shipped with the kernel, registered through its entry points."""
