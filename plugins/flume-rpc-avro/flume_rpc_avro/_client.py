@@ -93,6 +93,12 @@ class AvroRpcClient:
         if self._level is not None:
             self._deflater, self._inflater = Deflater(self._level), Inflater()
 
+    def __enter__(self) -> AvroRpcClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def close(self) -> None:
         """Close the connection; idempotent."""
         if self._sock is not None:

@@ -31,6 +31,7 @@ __all__ = [
     "HandshakeRequest",
     "HandshakeResponse",
     "RpcResponse",
+    "check_flume_protocol",
     "decode_events",
     "decode_handshake_request",
     "decode_handshake_response",
@@ -39,7 +40,6 @@ __all__ = [
     "encode_handshake_request",
     "encode_handshake_response",
     "encode_response_body",
-    "check_flume_protocol",
     "read_call_header",
     "read_event",
     "read_event_batch",
@@ -98,7 +98,7 @@ _PROTOCOL: dict[str, Any] = {
 PROTOCOL_JSON: str = json.dumps(_PROTOCOL, separators=(",", ":"))
 """The protocol text exactly as Java Avro re-serialises Flume's IDL."""
 
-PROTOCOL_MD5: bytes = hashlib.md5(PROTOCOL_JSON.encode("utf-8")).digest()  # noqa: S324 - Avro's hash
+PROTOCOL_MD5: bytes = hashlib.md5(PROTOCOL_JSON.encode("utf-8")).digest()
 """``86aadae2c45474c0fe93ffd0f2350a65``: what Java Flume sends as clientHash/serverHash."""
 
 _EVENT = fastavro.parse_schema(dict(_EVENT_SCHEMA, namespace="org.apache.flume.source.avro"))

@@ -26,7 +26,7 @@ from flume_rpc_avro._ipfilter import IpFilter
 from flume_rpc_avro._protocol import PROTOCOL_MD5, AvroStatus
 from flume_rpc_avro._session import Call, ServerSession
 
-__all__ = ["CallHandler", "ServerOptions", "AvroRpcServer"]
+__all__ = ["AvroRpcServer", "CallHandler", "ServerOptions"]
 
 _log = logging.getLogger(__name__)
 

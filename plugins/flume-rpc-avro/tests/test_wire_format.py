@@ -6,7 +6,6 @@ import io
 import zlib
 
 import pytest
-
 from flume_rpc_avro._compression import Deflater, Inflater
 from flume_rpc_avro._errors import AvroRpcError, FrameTooLargeError, ProtocolMismatchError
 from flume_rpc_avro._framing import FrameDecoder, encode_frame

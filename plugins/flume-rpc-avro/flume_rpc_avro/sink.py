@@ -1,0 +1,165 @@
+"""``avro`` sink: Flume's AvroSink, sending batches to the next agent's Avro source.
+
+The channel transaction is committed only after the next hop answered ``OK``; a
+``FAILED`` answer, a timeout or a broken connection raises ``EventDeliveryException``
+so the batch is rolled back and retried. The connection is re-opened on the next
+batch, which is what makes ``failover`` and ``load_balance`` sink groups work.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import attrs
+
+from flume_rpc_avro._client import AvroRpcClient
+from flume_rpc_avro._errors import AvroRpcError, DeliveryFailedError
+from flume_rpc_avro._tls import client_context
+from flume_sdk import (
+    SYSTEM_CLOCK,
+    BatchSink,
+    Clock,
+    Event,
+    EventDeliveryException,
+    at_least,
+    in_range,
+    one_of,
+    setting,
+)
+
+__all__ = ["AvroSink", "AvroSinkSettings"]
+
+log = logging.getLogger("flume_rpc_avro.sink")
+
+
+@attrs.frozen(kw_only=True)
+class AvroSinkSettings:
+    hostname: str = setting(required=True, help="host of the next hop's Avro source")
+    port: int = setting(required=True, validator=in_range(1, 65535), help="its port")
+    batch_size: int = setting("batch-size", default=100, validator=at_least(1),
+                              help="events per appendBatch call")
+    connect_timeout: int = setting("connect-timeout", default=20000, validator=at_least(1),
+                                   help="milliseconds to connect and handshake")
+    request_timeout: int = setting("request-timeout", default=20000, validator=at_least(1),
+                                   help="milliseconds to wait for each answer")
+    reset_connection_interval: int = setting(
+        "reset-connection-interval", default=0, validator=at_least(0),
+        help="seconds after which the connection is re-opened (0 = never)")
+    compression_type: str = setting("compression-type", default="none",
+                                    validator=one_of("none", "deflate"),
+                                    help="must match the source's compression-type")
+    compression_level: int = setting("compression-level", default=6, validator=in_range(0, 9),
+                                     help="zlib level with deflate")
+    ssl: bool = setting(default=False, help="connect with TLS")
+    trust_all_certs: bool = setting("trust-all-certs", default=False,
+                                    help="accept any server certificate")
+    truststore: str = setting(default="", help="PEM file of trusted CAs (default: system CAs)")
+    truststore_password: str = setting("truststore-password", default="",
+                                       help="accepted for compatibility; PEM needs none")
+    truststore_type: str = setting("truststore-type", default="PEM", help="only PEM is read")
+    include_protocols: tuple[str, ...] = setting("include-protocols", default=(),
+                                                 help="TLS versions allowed")
+    exclude_protocols: tuple[str, ...] = setting("exclude-protocols", default=("SSLv3",),
+                                                 help="TLS versions refused")
+    include_cipher_suites: tuple[str, ...] = setting(
+        "include-cipher-suites", default=(), help="OpenSSL cipher names")
+    exclude_cipher_suites: tuple[str, ...] = setting(
+        "exclude-cipher-suites", default=(), help="accepted for compatibility; ignored")
+    max_io_workers: int = setting("maxIoWorkers", default=0, validator=at_least(0),
+                                  help="accepted for compatibility; one connection needs no pool")
+
+    def problems(self) -> list[tuple[str, str]]:
+        if self.ssl and self.truststore and self.truststore_type.upper() != "PEM":
+            return [("truststore-type", (
+                f"only PEM is supported (got {self.truststore_type!r}); export the CA with "
+                "keytool -exportcert -rfc"))]
+        return []
+
+
+class AvroSink(BatchSink):
+    """Deliver each batch with one ``appendBatch`` call; commit only after ``OK``."""
+
+    Settings: ClassVar[type] = AvroSinkSettings
+    settings: AvroSinkSettings
+
+    def __init__(self, name: str, settings: Any = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        super().__init__(name, settings, clock=clock)
+        self._client: AvroRpcClient | None = None
+        self._connected_at = 0.0
+
+    def do_start(self) -> None:
+        if self.settings.max_io_workers:
+            log.warning("Avro sink %s: maxIoWorkers is ignored (one blocking connection)",
+                        self.name)
+        self._client = self._new_client()
+        try:
+            self._connect()
+        except EventDeliveryException as exc:
+            log.warning("Avro sink %s starts disconnected: %s", self.name, exc)
+
+    def do_stop(self) -> None:
+        self._disconnect()
+        self._client = None
+
+    def deliver(self, events: Sequence[Event]) -> None:
+        client = self._ready_client()
+        batch = [{"headers": e.headers, "body": e.body} for e in events]
+        try:
+            client.append_batch(batch)
+        except (AvroRpcError, DeliveryFailedError, OSError) as exc:
+            self._disconnect()
+            msg = (f"Avro sink {self.name!r} could not deliver {len(batch)} event(s) to "
+                   f"{client.host}:{client.port}: {exc}")
+            raise EventDeliveryException(msg) from exc
+
+    def _ready_client(self) -> AvroRpcClient:
+        if self._client is None:
+            self._client = self._new_client()
+        interval = self.settings.reset_connection_interval
+        expired = interval and self.clock.monotonic() - self._connected_at >= interval
+        if self._client.is_open and expired:
+            log.info("Avro sink %s: resetting the connection after %ds", self.name, interval)
+            self._disconnect()
+        if not self._client.is_open:
+            self._connect()
+        return self._client
+
+    def _connect(self) -> None:
+        assert self._client is not None
+        try:
+            self._client.connect()
+        except OSError as exc:
+            self.counter.incr("ConnectionFailedCount")
+            msg = (f"Avro sink {self.name!r} cannot connect to "
+                   f"{self.settings.hostname}:{self.settings.port}: {exc}")
+            raise EventDeliveryException(msg) from exc
+        self.counter.incr("ConnectionCreatedCount")
+        self._connected_at = self.clock.monotonic()
+
+    def _disconnect(self) -> None:
+        if self._client is not None and self._client.is_open:
+            self._client.close()
+            self.counter.incr("ConnectionClosedCount")
+
+    def _new_client(self) -> AvroRpcClient:
+        s = self.settings
+        return AvroRpcClient(
+            s.hostname, s.port,
+            connect_timeout=s.connect_timeout / 1000, request_timeout=s.request_timeout / 1000,
+            compression_level=(s.compression_level if s.compression_type.lower() == "deflate"
+                               else None),
+            ssl_context=self._ssl_context(),
+        )
+
+    def _ssl_context(self) -> ssl.SSLContext | None:
+        s = self.settings
+        if not s.ssl:
+            return None
+        return client_context(
+            trust_all=s.trust_all_certs, truststore=s.truststore or None,
+            include_protocols=s.include_protocols, exclude_protocols=s.exclude_protocols,
+            include_ciphers=s.include_cipher_suites,
+        )

@@ -1,0 +1,161 @@
+"""``avro`` source: Flume's AvroSource, an Avro IPC server for ``append``/``appendBatch``.
+
+Each call's events go to the channel processor in one batch; the source answers
+``OK`` only after the channel commit returned, and ``FAILED`` when a required channel
+refused the batch, so the sending agent keeps the events and retries. Bad input
+(garbage, truncated or oversized frames, a foreign protocol, a client stalling
+mid-frame) closes that connection and counts ``EventReadFail``.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from typing import Any, ClassVar
+
+import attrs
+
+from flume_rpc_avro._framing import DEFAULT_MAX_FRAME_SIZE
+from flume_rpc_avro._ipfilter import IpFilter, parse_ip_filter_rules
+from flume_rpc_avro._protocol import AvroStatus
+from flume_rpc_avro._server import AvroRpcServer, ServerOptions
+from flume_rpc_avro._tls import server_context
+from flume_sdk import (
+    SYSTEM_CLOCK,
+    ChannelException,
+    Clock,
+    Event,
+    EventDrivenSource,
+    at_least,
+    in_range,
+    one_of,
+    setting,
+)
+
+__all__ = ["AvroSource", "AvroSourceSettings"]
+
+log = logging.getLogger("flume_rpc_avro.source")
+
+
+@attrs.frozen(kw_only=True)
+class AvroSourceSettings:
+    bind: str = setting(required=True, help="address to listen on")
+    port: int = setting(required=True, validator=in_range(0, 65535), help="TCP port (0 = any)")
+    threads: int = setting(default=16, validator=at_least(0),
+                           help="worker threads decoding calls and writing the channel (0 = 16)")
+    compression_type: str = setting("compression-type", default="none",
+                                    validator=one_of("none", "deflate"),
+                                    help="must match the sending sink's compression-type")
+    ssl: bool = setting(default=False, help="serve TLS")
+    keystore: str = setting(default="", aliases=("certfile",),
+                            help="PEM certificate chain (may include the key)")
+    keystore_keyfile: str = setting("keyfile", default="",
+                                    help="PEM private key when not inside keystore")
+    keystore_password: str = setting("keystore-password", default="",
+                                     help="passphrase of the private key")
+    keystore_type: str = setting("keystore-type", default="PEM", help="only PEM is read")
+    include_protocols: tuple[str, ...] = setting("include-protocols", default=(),
+                                                 help="TLS versions allowed (TLSv1.2 TLSv1.3)")
+    exclude_protocols: tuple[str, ...] = setting("exclude-protocols", default=("SSLv3",),
+                                                 help="TLS versions refused")
+    include_cipher_suites: tuple[str, ...] = setting(
+        "include-cipher-suites", default=(), help="OpenSSL cipher names")
+    exclude_cipher_suites: tuple[str, ...] = setting(
+        "exclude-cipher-suites", default=(), help="accepted for compatibility; ignored")
+    ip_filter: bool = setting("ipFilter", default=False, help="apply ipFilterRules")
+    ip_filter_rules: str = setting("ipFilterRules", default="",
+                                   help="allow|deny:ip|name:pattern,... first match wins")
+    max_frame_size: int = setting("max-frame-size", default=DEFAULT_MAX_FRAME_SIZE,
+                                  validator=at_least(1024),
+                                  help="largest request in bytes; larger ones close the connection")
+    frame_timeout: float = setting("frame-timeout", default=30.0, validator=at_least(0.01),
+                                   help="seconds a client may stall in the middle of a frame")
+
+    def problems(self) -> list[tuple[str, str]]:
+        found = []
+        if self.ssl and not self.keystore:
+            found.append(("keystore", "must name a PEM certificate file when ssl=true"))
+        if self.ssl and self.keystore_type.upper() != "PEM":
+            found.append(("keystore-type", (
+                f"only PEM is supported (got {self.keystore_type!r}); convert with keytool "
+                "-importkeystore to PKCS12, then openssl pkcs12 -nodes -out ks.pem")))
+        if self.ip_filter:
+            try:
+                parse_ip_filter_rules(self.ip_filter_rules)
+            except ValueError as exc:
+                found.append(("ipFilterRules", str(exc)))
+        return found
+
+
+class AvroSource(EventDrivenSource):
+    """Receive events from Avro sinks and ``avro-client`` (Java Flume's or ours)."""
+
+    Settings: ClassVar[type] = AvroSourceSettings
+    settings: AvroSourceSettings
+
+    def __init__(self, name: str, settings: Any = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        super().__init__(name, settings, clock=clock)
+        self._server: AvroRpcServer | None = None
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful with ``port = 0``)."""
+        return self._server.port if self._server else self.settings.port
+
+    def do_start(self) -> None:
+        server = AvroRpcServer(
+            self._options(), self._handle,
+            on_bad_input=self._bad_input, on_connections=self._connections,
+        )
+        server.start()
+        self._server = server
+        log.info("Avro source %s listening on %s:%d", self.name, self.settings.bind, server.port)
+
+    def do_stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop()
+        self.counter.set("OpenConnectionCount", 0)
+
+    def _options(self) -> ServerOptions:
+        s = self.settings
+        rules = parse_ip_filter_rules(s.ip_filter_rules) if s.ip_filter else None
+        return ServerOptions(
+            host=s.bind, port=s.port, threads=s.threads or 16,
+            deflate=s.compression_type.lower() == "deflate", ssl_context=self._ssl_context(),
+            ip_filter=IpFilter(rules) if rules is not None else None,
+            max_frame_size=s.max_frame_size, frame_timeout=s.frame_timeout,
+        )
+
+    def _ssl_context(self) -> ssl.SSLContext | None:
+        s = self.settings
+        if not s.ssl:
+            return None
+        return server_context(
+            s.keystore, s.keystore_keyfile or None, s.keystore_password or None,
+            include_protocols=s.include_protocols, exclude_protocols=s.exclude_protocols,
+            include_ciphers=s.include_cipher_suites,
+        )
+
+    def _handle(self, message: str, raw_events: list[dict[str, Any]]) -> AvroStatus:
+        events = [Event(body=e["body"], headers=e["headers"]) for e in raw_events]
+        single = message == "append"
+        counter = self.counter
+        counter.incr("AppendReceivedCount" if single else "AppendBatchReceivedCount")
+        counter.incr("EventReceivedCount", len(events))
+        try:
+            self.channel_processor.process_batch(events)
+        except ChannelException as exc:
+            log.warning("Avro source %s: channel refused %d event(s): %s", self.name,
+                        len(events), exc)
+            counter.incr("ChannelWriteFail")
+            return AvroStatus.FAILED
+        counter.incr("AppendAcceptedCount" if single else "AppendBatchAcceptedCount")
+        counter.incr("EventAcceptedCount", len(events))
+        return AvroStatus.OK
+
+    def _bad_input(self, peer: str, exc: Exception) -> None:
+        self.counter.incr("EventReadFail")
+
+    def _connections(self, count: int) -> None:
+        self.counter.set("OpenConnectionCount", count)

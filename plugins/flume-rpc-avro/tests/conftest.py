@@ -1,0 +1,97 @@
+"""Fixtures: a memory channel behind a real Avro source, a sink aimed at it, TLS files."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flume_rpc_avro.sink import AvroSink
+from flume_rpc_avro.source import AvroSource
+
+from flume_sdk import Channel, ChannelProcessor, Event
+from flume_sdk.components.memory_channel import MemoryChannel
+from flume_sdk.components.selectors import ReplicatingSelector
+
+
+def make_memory_channel(capacity: int = 10_000, keep_alive: str = "0.2") -> Channel:
+    channel = MemoryChannel.from_config(
+        "c1", {"capacity": str(capacity), "transactionCapacity": str(min(capacity, 1000)),
+               "keep-alive": keep_alive})
+    channel.start()
+    return channel
+
+
+def drain(channel: Channel, limit: int = 100_000) -> list[Event]:
+    """Take every committed event out of ``channel``."""
+    out: list[Event] = []
+    while len(out) < limit:
+        with channel.transaction() as tx:
+            batch = tx.take_batch(1000)
+        if not batch:
+            return out
+        out.extend(batch)
+    return out
+
+
+@pytest.fixture
+def channel() -> Iterator[Channel]:
+    ch = make_memory_channel()
+    yield ch
+    ch.stop()
+
+
+@pytest.fixture
+def start_source() -> Iterator[Callable[..., AvroSource]]:
+    """Start an AvroSource on a free port writing to the given channel."""
+    started: list[AvroSource] = []
+
+    def start(channel: Channel, **props: str) -> AvroSource:
+        config = {"bind": "127.0.0.1", "port": "0", **props}
+        source = AvroSource.from_config("r1", config)
+        source.set_channel_processor(ChannelProcessor(ReplicatingSelector([channel])))
+        source.start()
+        started.append(source)
+        return source
+
+    yield start
+    for source in started:
+        source.stop()
+
+
+@pytest.fixture
+def start_sink() -> Iterator[Callable[..., AvroSink]]:
+    """Start an AvroSink taking from the given channel and aimed at the given port."""
+    started: list[AvroSink] = []
+
+    def start(channel: Channel, port: int, **props: str) -> AvroSink:
+        config: dict[str, Any] = {"hostname": "127.0.0.1", "port": str(port), **props}
+        sink = AvroSink.from_config("k1", config)
+        sink.set_channel(channel)
+        sink.start()
+        started.append(sink)
+        return sink
+
+    yield start
+    for sink in started:
+        sink.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key, as PEM files."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl binary not found: install the Debian package openssl")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )
+    return cert, key

@@ -1,0 +1,216 @@
+"""Our Avro sink delivers to our Avro source; acks follow the channel commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flume_rpc_avro import AvroRpcClient, DeliveryFailedError
+from flume_rpc_avro.sink import AvroSink
+from flume_rpc_avro.source import AvroSource
+
+from flume_sdk import Channel, ConfigurationError, Event, EventDeliveryException, Status
+
+from .conftest import drain, make_memory_channel
+
+StartSource = Callable[..., AvroSource]
+StartSink = Callable[..., AvroSink]
+
+
+def _fill(channel: Channel, count: int, prefix: str = "e") -> list[Event]:
+    events = [Event(body=f"{prefix}{i}".encode(), headers={"n": str(i)}) for i in range(count)]
+    with channel.transaction() as tx:
+        tx.put_batch(events)
+    return events
+
+
+def _send_all(sink: AvroSink, deadline_calls: int = 1000) -> None:
+    for _ in range(deadline_calls):
+        if sink.process() is Status.BACKOFF:
+            return
+    raise AssertionError("sink never drained its channel")
+
+
+@pytest.mark.parametrize(
+    "props",
+    [{}, {"compression-type": "deflate"}],
+    ids=["plain", "deflate"],
+)
+def test_sink_delivers_batches_to_source_in_order(
+    start_source: StartSource, start_sink: StartSink, channel: Channel, props: dict[str, str]
+) -> None:
+    upstream = make_memory_channel()
+    source = start_source(channel, **props)
+    sink = start_sink(upstream, source.port, **{"batch-size": "7", **props})
+    sent = _fill(upstream, 50)
+    _send_all(sink)
+    assert drain(channel) == sent
+
+
+def test_tls_with_deflate_delivers(
+    start_source: StartSource, start_sink: StartSink, channel: Channel,
+    tls_files: tuple[Path, Path],
+) -> None:
+    cert, key = tls_files
+    source = start_source(channel, ssl="true", keystore=str(cert), keyfile=str(key),
+                          **{"compression-type": "deflate"})
+    upstream = make_memory_channel()
+    sink = start_sink(upstream, source.port, ssl="true", truststore=str(cert),
+                      **{"compression-type": "deflate"})
+    sent = _fill(upstream, 10)
+    _send_all(sink)
+    assert drain(channel) == sent
+
+
+def test_tls_sink_refuses_an_untrusted_certificate(
+    start_source: StartSource, start_sink: StartSink, channel: Channel,
+    tls_files: tuple[Path, Path],
+) -> None:
+    cert, key = tls_files
+    source = start_source(channel, ssl="true", keystore=str(cert), keyfile=str(key))
+    upstream = make_memory_channel()
+    sink = start_sink(upstream, source.port, ssl="true")
+    _fill(upstream, 1)
+    with pytest.raises(EventDeliveryException):
+        sink.process()
+
+
+def test_source_counts_calls_and_events(
+    start_source: StartSource, channel: Channel
+) -> None:
+    source = start_source(channel)
+    with AvroRpcClient("127.0.0.1", source.port) as client:
+        client.append({"headers": {}, "body": b"one"})
+        client.append_batch([{"headers": {}, "body": b"x"}] * 3)
+    counts = source.counter
+    assert [counts.get(n) for n in ("AppendAcceptedCount", "AppendBatchAcceptedCount",
+                                    "EventAcceptedCount")] == [1, 1, 4]
+
+
+def test_source_answers_failed_when_the_channel_is_full(
+    start_source: StartSource
+) -> None:
+    full = make_memory_channel(capacity=4, keep_alive="0.05")
+    kept = _fill(full, 3, "old")
+    source = start_source(full)
+    with AvroRpcClient("127.0.0.1", source.port) as client, pytest.raises(
+        DeliveryFailedError, match="FAILED"
+    ):
+        client.append_batch([{"headers": {}, "body": b"x"}] * 2)
+    assert (source.counter.get("ChannelWriteFail"), drain(full)) == (1, kept)
+
+
+def test_sink_keeps_events_in_its_channel_when_the_source_refuses(
+    start_source: StartSource, start_sink: StartSink
+) -> None:
+    full = make_memory_channel(capacity=4, keep_alive="0.05")
+    _fill(full, 3, "old")
+    source = start_source(full)
+    upstream = make_memory_channel()
+    sink = start_sink(upstream, source.port, **{"batch-size": "5"})
+    sent = _fill(upstream, 5)
+    with pytest.raises(EventDeliveryException, match="FAILED"):
+        sink.process()
+    assert drain(upstream) == sent
+
+
+def test_sink_reconnects_after_the_source_restarts(
+    start_source: StartSource, start_sink: StartSink, channel: Channel
+) -> None:
+    source = start_source(channel)
+    port = source.port
+    upstream = make_memory_channel()
+    sink = start_sink(upstream, port)
+    _fill(upstream, 3, "a")
+    _send_all(sink)
+    source.stop()
+    _fill(upstream, 3, "b")
+    with pytest.raises(EventDeliveryException):
+        sink.process()
+    start_source(channel, port=str(port))
+    _send_all(sink)
+    assert [e.body for e in drain(channel)] == [b"a0", b"a1", b"a2", b"b0", b"b1", b"b2"]
+    assert sink.counter.get("ConnectionCreatedCount") == 2
+
+
+def test_sink_starts_even_when_the_source_is_down(start_sink: StartSink) -> None:
+    from flume_testkit.servers._process import free_port
+
+    sink = start_sink(make_memory_channel(), free_port())
+    assert sink.counter.get("ConnectionFailedCount") == 1
+
+
+def test_sink_resets_the_connection_after_the_interval(
+    start_source: StartSource, channel: Channel
+) -> None:
+    source = start_source(channel)
+    clock = _ManualClock()
+    sink = AvroSink.from_config(
+        "k1", {"hostname": "127.0.0.1", "port": str(source.port),
+               "reset-connection-interval": "10"}, clock=clock)
+    upstream = make_memory_channel()
+    sink.set_channel(upstream)
+    sink.start()
+    try:
+        _fill(upstream, 1)
+        sink.process()
+        clock.now += 11
+        _fill(upstream, 1)
+        sink.process()
+    finally:
+        sink.stop()
+    assert sink.counter.get("ConnectionCreatedCount") == 2
+
+
+def test_ip_filter_denies_a_peer_before_reading(
+    start_source: StartSource, channel: Channel
+) -> None:
+    source = start_source(channel, ipFilter="true", ipFilterRules="deny:ip:127.*")
+    with AvroRpcClient("127.0.0.1", source.port, request_timeout=5) as client, pytest.raises(
+        OSError
+    ):
+        client.append({"headers": {}, "body": b"x"})
+    assert drain(channel) == []
+
+
+def test_ip_filter_allows_localhost_by_name(
+    start_source: StartSource, channel: Channel
+) -> None:
+    source = start_source(channel, ipFilter="true",
+                          ipFilterRules="allow:name:localhost,deny:ip:*")
+    with AvroRpcClient("127.0.0.1", source.port) as client:
+        client.append({"headers": {}, "body": b"x"})
+    assert [e.body for e in drain(channel)] == [b"x"]
+
+
+def test_source_config_reports_bad_filter_rules() -> None:
+    with pytest.raises(ConfigurationError, match="ipFilterRules"):
+        AvroSource.from_config("r1", {"bind": "0.0.0.0", "port": "1", "ipFilter": "true",
+                                      "ipFilterRules": "permit:ip:*"})
+
+
+def test_source_config_refuses_jks_keystores() -> None:
+    with pytest.raises(ConfigurationError, match="PEM"):
+        AvroSource.from_config("r1", {"bind": "0.0.0.0", "port": "1", "ssl": "true",
+                                      "keystore": "ks.jks", "keystore-type": "JKS"})
+
+
+class _ManualClock:
+    """A clock whose monotonic time only moves when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def wait(self, event: object, timeout: float) -> bool:
+        self.now += timeout
+        return False
