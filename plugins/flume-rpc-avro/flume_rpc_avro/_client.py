@@ -144,7 +144,8 @@ class AvroRpcClient:
         raise AvroRpcError(msg)
 
     def _handshake(self) -> bytes:
-        return encode_handshake_request(PROTOCOL_JSON if self._send_text else None, self._server_hash)
+        text = PROTOCOL_JSON if self._send_text else None
+        return encode_handshake_request(text, self._server_hash)
 
     def _accept_handshake(self, stream: io.BytesIO) -> bool:
         response = decode_handshake_response(stream)
@@ -174,7 +175,11 @@ class AvroRpcClient:
                 msg = f"no response from {self.host}:{self.port} within {self.request_timeout:g}s"
                 raise TimeoutError(msg)
             self._sock.settimeout(remaining)
-            data = self._sock.recv(CHUNK_SIZE)
+            try:
+                data = self._sock.recv(CHUNK_SIZE)
+            except TimeoutError:
+                msg = f"no response from {self.host}:{self.port} within {self.request_timeout:g}s"
+                raise TimeoutError(msg) from None
             if not data:
                 msg = f"{self.host}:{self.port} closed the connection before answering"
                 raise ConnectionResetError(msg)

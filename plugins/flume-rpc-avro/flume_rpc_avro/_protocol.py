@@ -129,7 +129,11 @@ _HANDSHAKE_RESPONSE = fastavro.parse_schema(
         "fields": [
             {
                 "name": "match",
-                "type": {"type": "enum", "name": "HandshakeMatch", "symbols": ["BOTH", "CLIENT", "NONE"]},
+                "type": {
+                    "type": "enum",
+                    "name": "HandshakeMatch",
+                    "symbols": ["BOTH", "CLIENT", "NONE"],
+                },
             },
             {"name": "serverProtocol", "type": ["null", "string"]},
             {"name": "serverHash", "type": ["null", _MD5]},
@@ -293,7 +297,9 @@ def decode_events(message: str, stream: BinaryIO) -> list[dict[str, Any]]:
 _OK_BODY = b"\x00\x00\x00"
 
 
-def encode_response_body(status: AvroStatus | None, error: str | None = None) -> tuple[bytes, bytes]:
+def encode_response_body(
+    status: AvroStatus | None, error: str | None = None
+) -> tuple[bytes, bytes]:
     """Encode [response metadata] and [error flag + value], as Java's server buffers them."""
     if error is None:
         assert status is not None

@@ -95,3 +95,7 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         check=True, capture_output=True, timeout=60,
     )
     return cert, key
+
+
+# the Java peer fixture, until the testkit registers it as a pytest plugin
+from flume_testkit.servers.avro_peer import avro_java_peer  # noqa: E402, F401

@@ -116,7 +116,8 @@ def test_handshake_for_a_different_protocol_is_refused() -> None:
 
 
 def test_check_flume_protocol_accepts_fully_qualified_type_names() -> None:
-    text = PROTOCOL_JSON.replace('"type":"AvroFlumeEvent"', '"type":"org.apache.flume.source.avro.AvroFlumeEvent"')
+    qualified = '"type":"org.apache.flume.source.avro.AvroFlumeEvent"'
+    text = PROTOCOL_JSON.replace('"type":"AvroFlumeEvent"', qualified)
     check_flume_protocol(text)
 
 
