@@ -627,6 +627,18 @@ def _parse_loggen(text: str, returncode: int, argv: list[str]) -> LoggenResult:
 # --------------------------------------------------------------------------- fixtures
 
 
+def _stop_each(peers: Sequence[_Daemon]) -> None:
+    """Stop all ``peers``, even if stopping one of them fails; then re-raise the first error."""
+    errors: list[BaseException] = []
+    for peer in peers:
+        try:
+            peer.stop()
+        except Exception as exc:  # keep stopping the others
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+
+
 class RsyslogFactory:
     """Starts :class:`Rsyslog` peers under one directory and stops them all at the end."""
 
@@ -653,8 +665,7 @@ class RsyslogFactory:
 
     def stop_all(self) -> None:
         """Stop every peer this factory started, by pid."""
-        for peer in self.started:
-            peer.stop()
+        _stop_each(self.started)
 
 
 class SyslogNgFactory:
@@ -673,8 +684,7 @@ class SyslogNgFactory:
 
     def stop_all(self) -> None:
         """Stop every peer this factory started, by pid."""
-        for peer in self.started:
-            peer.stop()
+        _stop_each(self.started)
 
 
 @pytest.fixture
