@@ -1,0 +1,303 @@
+"""The agent: loads a configuration, starts the pipeline, supervises it, reloads it.
+
+Start order is channels, sinks, sources; stop order is the reverse, with a
+drain deadline during which sinks keep emptying the channels. A supervisor
+thread restarts any component that failed, with exponential backoff. Hot
+reload polls the configuration files; a new configuration is built in full
+before anything is touched, so a bad one is rejected while the running
+pipeline keeps going, and a good one keeps the events already committed
+(channels with the same name and type are reused; other in-memory channels
+hand their events to their replacement).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from flume_sdk._channel import Channel
+from flume_sdk._clock import SYSTEM_CLOCK, Clock
+from flume_sdk._config import AgentConfig, parse_agent
+from flume_sdk._counters import Counter
+from flume_sdk._errors import ConfigurationError, Problem
+from flume_sdk._hooks import plugin_manager
+from flume_sdk._lifecycle import Component, LifecycleState
+from flume_sdk._pipeline import Pipeline, build_pipeline
+from flume_sdk._plugins import PluginRegistry
+from flume_sdk._properties import Entry, read_properties
+
+__all__ = ["Agent", "load_config"]
+
+log = logging.getLogger("flume_sdk.agent")
+
+
+def load_config(
+    files: Sequence[str | Path], agent: str, *, system_properties: Mapping[str, str] | None = None
+) -> AgentConfig:
+    """Read ``files`` in order (later keys win) and return ``agent``'s configuration."""
+    entries: list[Entry] = []
+    for file in files:
+        entries.extend(read_properties(file))
+    config = parse_agent(entries, agent, system_properties=system_properties)
+    if not any(e.key.startswith(agent + ".") for e in entries):
+        names = sorted({e.key.split(".", 1)[0] for e in entries if "." in e.key})
+        config.problems.append(Problem(agent, f"no keys for agent {agent!r} in "
+                                       f"{', '.join(map(str, files))} (agents there: "
+                                       f"{', '.join(names) or 'none'})"))
+    return config
+
+
+class Agent:
+    """One running agent.
+
+    Args:
+        name: the agent name (``-n``).
+        files: configuration files (``-f``), read in order.
+        system_properties: ``-D`` values, for ``${sys:...}``.
+        registry: where component types come from.
+        clock: where time comes from.
+        lenient: drop invalid components and start the rest (Flume's behaviour).
+        drain_timeout: seconds sinks get to empty channels on stop.
+        supervise_interval: seconds between supervisor checks.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        files: Sequence[str | Path],
+        *,
+        system_properties: Mapping[str, str] | None = None,
+        registry: PluginRegistry | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        lenient: bool = False,
+        drain_timeout: float = 5.0,
+        supervise_interval: float = 3.0,
+    ) -> None:
+        self.name = name
+        self.files = [Path(f) for f in files]
+        self.system_properties = dict(system_properties or {})
+        self.registry = registry
+        self.clock = clock
+        self.lenient = lenient
+        self.drain_timeout = drain_timeout
+        self.supervise_interval = supervise_interval
+        self.pipeline: Pipeline | None = None
+        self.generation = 0
+        self.last_reload_error: ConfigurationError | None = None
+        self._mtimes = self._file_mtimes()
+        self._lock = threading.RLock()
+        self._stopping = threading.Event()
+        self._supervisor: threading.Thread | None = None
+        self._restart_after: dict[int, tuple[float, float]] = {}
+
+    # -- building -------------------------------------------------------------------------
+
+    def build(self, running: Pipeline | None = None) -> Pipeline:
+        """Read and build the configuration; raise ``ConfigurationError`` on any error."""
+        config = load_config(self.files, self.name, system_properties=self.system_properties)
+        pipeline = build_pipeline(config, registry=self.registry, clock=self.clock,
+                                  lenient=self.lenient, running=running)
+        for warning in pipeline.warnings:
+            log.warning("%s", warning)
+        return pipeline
+
+    def _file_mtimes(self) -> list[float]:
+        return [f.stat().st_mtime if f.exists() else -1.0 for f in self.files]
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Build and start; nothing starts if the configuration has an error."""
+        with self._lock:
+            pipeline = self.build()
+            self._start_pipeline(pipeline)
+            self.pipeline = pipeline
+            self.generation += 1
+        self._stopping.clear()
+        self._supervisor = threading.Thread(target=self._supervise, name="supervisor", daemon=True)
+        self._supervisor.start()
+
+    def stop(self) -> None:
+        """Stop sources, let sinks drain until the deadline, stop sinks, then channels."""
+        self._stopping.set()
+        if self._supervisor:
+            self._supervisor.join(timeout=10)
+            self._supervisor = None
+        with self._lock:
+            if self.pipeline:
+                self._stop_pipeline(self.pipeline)
+                self.pipeline = None
+
+    def _start_pipeline(self, pipeline: Pipeline, reused: Iterable[Channel] = ()) -> None:
+        keep = {id(c) for c in reused}
+        for channel in pipeline.channels.values():
+            if id(channel) not in keep:
+                self._start_one(channel, channel.start)
+        for runner in pipeline.sink_runners:
+            self._start_one(runner, runner.start)
+        for source_runner in pipeline.source_runners:
+            self._start_one(source_runner.source, source_runner.start)
+
+    def _start_one(self, what: object, start: object) -> None:
+        try:
+            start()  # type: ignore[operator]
+        except Exception as exc:  # noqa: BLE001 - the supervisor retries
+            log.error("%s failed to start (will retry): %s", what, exc)
+            target = what if isinstance(what, Component) else None
+            if target is not None:
+                target.fail(exc)
+                plugin_manager().hook.flume_component_failed(component=target, error=exc)
+            return
+        for component in _components_of(what):
+            plugin_manager().hook.flume_component_started(component=component)
+
+    def _stop_pipeline(self, pipeline: Pipeline, keep: Iterable[Channel] = ()) -> None:
+        for runner in pipeline.source_runners:
+            _quietly(runner.stop, runner.source)
+        self._drain(pipeline)
+        for sink_runner in pipeline.sink_runners:
+            _quietly(sink_runner.stop, sink_runner.name)
+        kept = {id(c) for c in keep}
+        for channel in pipeline.channels.values():
+            if id(channel) in kept:
+                continue
+            if channel.size and not channel.durable:
+                log.error("channel %s stopped with %d event(s) still queued in memory; they are "
+                          "lost", channel.name, channel.size)
+            _quietly(channel.stop, channel)
+        for component in pipeline.components():
+            plugin_manager().hook.flume_component_stopped(component=component)
+
+    def _drain(self, pipeline: Pipeline) -> None:
+        drained_by = {c.name for s in pipeline.sinks.values() for c in [s.channel]}
+        deadline = self.clock.monotonic() + self.drain_timeout
+        waiting = threading.Event()
+        while self.clock.monotonic() < deadline:
+            busy = [c for c in pipeline.channels.values() if c.name in drained_by and c.size]
+            if not busy:
+                return
+            self.clock.wait(waiting, 0.05)
+
+    # -- supervision -------------------------------------------------------------------------
+
+    def _supervise(self) -> None:
+        while not self.clock.wait(self._stopping, self.supervise_interval):
+            with self._lock:
+                if self.pipeline:
+                    self._restart_failed(self.pipeline)
+
+    def _restart_failed(self, pipeline: Pipeline) -> None:
+        now = self.clock.monotonic()
+        for component, restart in _restartables(pipeline):
+            if component.lifecycle_state is not LifecycleState.ERROR:
+                self._restart_after.pop(id(component), None)
+                continue
+            due, delay = self._restart_after.get(id(component), (0.0, 1.0))
+            if now < due:
+                continue
+            log.warning("restarting %s after failure: %s", component, component.last_error)
+            _quietly(component.stop, component)
+            component.lifecycle_state = LifecycleState.IDLE
+            self._start_one(component, restart)
+            self._restart_after[id(component)] = (now + delay, min(delay * 2, 60.0))
+
+    # -- reload ---------------------------------------------------------------------------------
+
+    def reload_if_changed(self) -> bool:
+        """Apply the configuration if a file changed; return whether a new one was applied."""
+        mtimes = self._file_mtimes()
+        if mtimes == self._mtimes:
+            return False
+        self._mtimes = mtimes
+        return self.reload()
+
+    def reload(self) -> bool:
+        """Build the current files; on success swap pipelines, keeping committed events."""
+        try:
+            new = self.build(running=self.pipeline)
+        except ConfigurationError as exc:
+            self.last_reload_error = exc
+            log.error("new configuration rejected; the running pipeline keeps going:\n%s", exc)
+            return False
+        with self._lock:
+            old = self.pipeline
+            reused = [c for c in new.channels.values()
+                      if old and old.channels.get(c.name) is c]
+            if old:
+                self._stop_pipeline(old, keep=reused)
+                self._hand_over(old, new, reused)
+            self._start_pipeline(new, reused)
+            self.pipeline = new
+            self.generation += 1
+            self.last_reload_error = None
+        log.info("configuration generation %d applied", self.generation)
+        return True
+
+    @staticmethod
+    def _hand_over(old: Pipeline, new: Pipeline, reused: list[Channel]) -> None:
+        """Move events from replaced in-memory channels into their successors."""
+        kept = {id(c) for c in reused}
+        for name, channel in old.channels.items():
+            successor = new.channels.get(name)
+            if id(channel) in kept or channel.durable or successor is None or not channel.size:
+                continue
+            successor.start()
+            moved = _move_events(channel, successor)
+            log.info("moved %d event(s) from the old channel %s to its replacement", moved, name)
+
+    # -- monitoring ------------------------------------------------------------------------------
+
+    def counters(self) -> list[Counter]:
+        pipeline = self.pipeline
+        return [c.counter for c in pipeline.components()] if pipeline else []
+
+    def health(self) -> dict[str, object]:
+        pipeline = self.pipeline
+        failing = {}
+        if pipeline:
+            for component in pipeline.components():
+                if component.lifecycle_state is LifecycleState.ERROR:
+                    failing[component.counter.group_key] = str(component.last_error)
+        status = "ok" if pipeline and not failing else ("failing" if failing else "stopped")
+        reload_error = str(self.last_reload_error) if self.last_reload_error else None
+        return {"status": status, "generation": self.generation, "failing": failing,
+                "lastReloadError": reload_error}
+
+
+def _components_of(what: object) -> list[Component]:
+    if isinstance(what, Component):
+        return [what]
+    processor = getattr(what, "processor", None)
+    return list(processor.sinks) if processor else []
+
+
+def _restartables(pipeline: Pipeline) -> list[tuple[Component, object]]:
+    out: list[tuple[Component, object]] = [(c, c.start) for c in pipeline.channels.values()]
+    for runner in pipeline.source_runners:
+        out.append((runner.source, runner.start))
+    for sink in pipeline.sinks.values():
+        out.append((sink, sink.start))
+    return out
+
+
+def _move_events(source: Channel, target: Channel) -> int:
+    moved = 0
+    batch = max(1, min(source.transaction_capacity, target.transaction_capacity))
+    while source.size:
+        with source.transaction() as take:
+            events = take.take_batch(batch)
+            if not events:
+                break
+            with target.transaction() as put:
+                put.put_batch(events)
+        moved += len(events)
+    return moved
+
+
+def _quietly(stop: object, what: object) -> None:
+    try:
+        stop()  # type: ignore[operator]
+    except Exception as exc:  # noqa: BLE001 - stopping must go on for the rest
+        log.error("stopping %s failed: %s", what, exc)

@@ -1,0 +1,117 @@
+"""HTTP monitoring: Flume's ``/metrics`` JSON, a Prometheus view and an honest ``/health``.
+
+``GET /metrics`` answers exactly as Flume's HTTP monitoring does: one object per
+component keyed ``SOURCE.r1`` / ``CHANNEL.c1`` / ``SINK.k1``, every value a
+string. ``GET /metrics/prometheus`` serves the same counters in Prometheus text
+format; ``GET /health`` names failing components (503 while any fails).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from flume_sdk._counters import Counter
+
+__all__ = ["MonitoringServer", "flume_json", "prometheus_text"]
+
+_HOME = b"<html><body><h1>flume-sdk agent</h1><a href='/metrics'>/metrics</a> " \
+    b"<a href='/metrics/prometheus'>/metrics/prometheus</a> <a href='/health'>/health</a></body></html>"
+
+
+def flume_json(counters: list[Counter]) -> dict[str, dict[str, str]]:
+    """Flume's ``/metrics`` document."""
+    return {c.group_key: c.snapshot() for c in counters}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def prometheus_text(counters: list[Counter]) -> str:
+    """The same counters in Prometheus exposition format, one family per counter name."""
+    families: dict[str, list[str]] = {}
+    for counter in counters:
+        labels = f'component="{counter.name}",type="{counter.component_type}"'
+        for name, value in counter.values().items():
+            metric = f"flume_{counter.kind.lower()}_{_snake(name)}"
+            families.setdefault(metric, []).append(f"{metric}{{{labels}}} {float(value)!r}")
+    lines = []
+    for metric, samples in sorted(families.items()):
+        lines.append(f"# TYPE {metric} gauge")
+        lines.extend(samples)
+    return "\n".join(lines) + "\n"
+
+
+class MonitoringServer:
+    """Serves the agent's counters over HTTP in a daemon thread.
+
+    Args:
+        counters: returns the current components' counters (changes on reload).
+        health: returns the health document.
+        host: address to bind.
+        port: port to bind (Flume's default is 41414; 0 picks a free one).
+    """
+
+    def __init__(self, counters: Callable[[], list[Counter]], health: Callable[[], dict[str, Any]],
+                 host: str = "0.0.0.0", port: int = 41414) -> None:  # noqa: S104 - Flume's default
+        handler = _handler(counters, health)
+        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
+                                        name="monitoring-http", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._server.server_close()
+
+
+def _handler(counters: Callable[[], list[Counter]],
+             health: Callable[[], dict[str, Any]]) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            path = self.path.split("?", 1)[0]
+            if path == "/metrics":
+                self._send(200, "application/json", json.dumps(flume_json(counters())).encode())
+            elif path == "/metrics/prometheus":
+                self._send(200, "text/plain; version=0.0.4", prometheus_text(counters()).encode())
+            elif path == "/health":
+                doc = health()
+                self._send(200 if doc["status"] == "ok" else 503, "application/json",
+                           json.dumps(doc).encode())
+            elif path == "/":
+                self._send(200, "text/html", _HOME)
+            else:
+                self._send(404, "text/plain", b"not found\n")
+
+        def do_TRACE(self) -> None:  # noqa: N802
+            self._send(403, "text/plain", b"forbidden\n")
+
+        do_OPTIONS = do_TRACE  # noqa: N815
+
+        def _send(self, status: int, content_type: str, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            """Requests are not worth a log line each."""
+
+    return Handler
