@@ -186,6 +186,8 @@ class _Daemon:
         self.listen = listen
         self.output = output
         self._server: ServerProcess | None = None
+        self._counted_bytes = 0
+        self._counted_lines = 0
 
     @property
     def pid(self) -> int | None:
@@ -214,26 +216,48 @@ class _Daemon:
         """The last lines of the daemon's own stdout/stderr."""
         return self._server.log_tail(lines) if self._server else "(not started)"
 
-    def lines(self) -> list[str]:
-        """Lines written to the output file so far (empty if none yet)."""
+    def _output_path(self) -> Path:
         if self.output is None:
             msg = f"{self.name} has no output file; only receivers write one"
             raise PeerCommandError(msg)
+        return self.output
+
+    def lines(self) -> list[str]:
+        """Lines written to the output file so far (empty if none yet)."""
         try:
-            return self.output.read_text(errors="replace").splitlines()
+            return self._output_path().read_text(errors="replace").splitlines()
         except FileNotFoundError:
             return []
 
+    def line_count(self) -> int:
+        """Complete lines in the output file; reads only what was appended since last time."""
+        path = self._output_path()
+        try:
+            with path.open("rb") as f:
+                f.seek(self._counted_bytes)
+                while chunk := f.read(1 << 20):
+                    self._counted_lines += chunk.count(b"\n")
+                    self._counted_bytes += len(chunk)
+        except FileNotFoundError:
+            return 0
+        return self._counted_lines
+
+    def wait_for_line_count(
+        self, count: int, *, timeout: float = 10.0, interval: float = 0.05,
+    ) -> int:
+        """Wait until the output holds at least ``count`` lines (cheap for millions)."""
+        try:
+            wait_until(lambda: self.line_count() >= count, timeout=timeout,
+                       interval=interval, what=f"{count} lines in {self.output}")
+        except TimeoutError as exc:
+            msg = (f"{self.name} wrote {self.line_count()} of {count} expected lines to "
+                   f"{self.output} within {timeout:.0f}s\n{self.log_tail()}")
+            raise PeerCommandError(msg) from exc
+        return self.line_count()
+
     def wait_for_lines(self, count: int, *, timeout: float = 10.0) -> list[str]:
         """Wait until the output file holds at least ``count`` lines; return them all."""
-        try:
-            wait_until(lambda: len(self.lines()) >= count, timeout=timeout,
-                       what=f"{count} lines in {self.output}")
-        except TimeoutError as exc:
-            got = len(self.lines())
-            msg = (f"{self.name} wrote {got} of {count} expected lines to {self.output} "
-                   f"within {timeout:.0f}s\n{self.log_tail()}")
-            raise PeerCommandError(msg) from exc
+        self.wait_for_line_count(count, timeout=timeout)
         return self.lines()
 
     def __enter__(self) -> Self:
