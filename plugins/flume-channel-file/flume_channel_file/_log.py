@@ -96,6 +96,7 @@ class Log(Generic[E]):
         self._factory = factory
         self._lock = threading.Lock()
         self._space = threading.Condition(self._lock)
+        self._arrived = threading.Condition(self._lock)
         self._sync_cond = threading.Condition()
         self._ckpt_mutex = threading.Lock()
         self._queue = SliceQueue()
@@ -212,14 +213,22 @@ class Log(Generic[E]):
             self._cache(run, events, len(encoded))
             self._queue.append(run, 0, n)
             self._live[run.segment] = self._live.get(run.segment, 0) + n
+            self._arrived.notify()
             lsn = self._written
         if self.config.fsync_per_transaction:
             self._sync_upto(lsn)
 
     # --------------------------------------------------------------------- take
-    def take(self, n: int) -> tuple[list[E], TakeTicket | None]:
-        """Remove up to ``n`` events from the head; commit or roll back the ticket."""
+    def take(self, n: int, wait: float = 0.0) -> tuple[list[E], TakeTicket | None]:
+        """Remove up to ``n`` events from the head; commit or roll back the ticket.
+
+        Args:
+            n: most events to take.
+            wait: seconds to wait for a first event when the queue is empty.
+        """
         with self._lock:
+            if not self._queue.size and wait > 0:
+                self._wait_for_events(wait)
             slices = self._queue.pop_front(n)
             count = sum(e - s for _r, s, e in slices)
             if not count:
@@ -249,6 +258,7 @@ class Log(Generic[E]):
             self._tickets.discard(ticket)
             self._inflight -= ticket.count
             self._queue.push_front(ticket.slices)
+            self._arrived.notify()
 
     # --------------------------------------------------------------- checkpoint
     def checkpoint(self) -> CheckpointData:
@@ -388,6 +398,14 @@ class Log(Generic[E]):
                 "capacity"
             )
             raise CapacityError(msg)
+
+    def _wait_for_events(self, wait: float) -> None:
+        deadline = time.monotonic() + wait
+        while not self._queue.size:
+            left = deadline - time.monotonic()
+            if left <= 0 or self._writer is None:
+                return
+            self._arrived.wait(left)
 
     def _writer_with_room(self, size: int) -> SegmentWriter:
         writer = self._writer
