@@ -1,0 +1,39 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   - install everything into .venv and run a demo agent on local files
+#   make test   - install everything (including the real test servers' system packages) and run every test
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PLUGINS := $(sort $(wildcard plugins/flume-*))
+
+.PHONY: setup system-deps demo test lint bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(VENV)/bin/python pyproject.toml testkit/pyproject.toml $(wildcard plugins/flume-*/pyproject.toml) requirements-test.txt
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-test.txt
+	$(PY) -m pip install -q -e . -e testkit $(addprefix -e ,$(PLUGINS))
+	touch $@
+
+setup: $(VENV)/.installed
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+demo: setup
+	$(PY) scripts/demo.py
+
+test: setup system-deps
+	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check flume_sdk testkit plugins tests
+	$(VENV)/bin/mypy
+
+bench: setup
+	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# System packages the real-server tests use: Java (HDFS, Java Avro peer), Jersey 1 for the NameNode's
+# WebHDFS, rsyslog for syslog interop, util-linux's logger. Installs only what is missing; without root
+# it says what it would need and the tests that need it skip with that reason.
+set -euo pipefail
+need=()
+command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
+[ -f /usr/share/java/jersey1-servlet.jar ] || need+=(libjersey1-servlet-java)
+command -v rsyslogd >/dev/null 2>&1 || [ -x /usr/sbin/rsyslogd ] || need+=(rsyslog)
+command -v logger >/dev/null 2>&1 || need+=(bsdutils)
+if [ ${#need[@]} -eq 0 ]; then
+  echo "system packages: all present"
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "system packages missing (need root to install): ${need[*]}; tests that need them will skip" >&2
+  exit 0
+fi
+echo "installing system packages: ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
