@@ -44,7 +44,13 @@ def make_log(log_config: LogConfig) -> Iterator[MakeLog]:
         log.abandon()
 
 
-def events(n: int, start: int = 0, size: int = 40) -> list[Event]:
+def numbered_events(n: int, start: int = 0, size: int = 40) -> list[Event]:
     """``n`` numbered events with a header."""
     return [Event(f"{i:08d}".encode().ljust(size, b"."), {"n": str(i)})
             for i in range(start, start + n)]
+
+
+@pytest.fixture
+def events() -> Callable[..., list[Event]]:
+    """Factory of numbered events: ``events(n, start=0, size=40)``."""
+    return numbered_events
