@@ -1,8 +1,9 @@
 """On-disk encoding of the file channel: segment headers, log records, events.
 
-A segment file is a 24-byte header followed by records::
+A segment file is a 32-byte header followed by records::
 
-    segment header   magic b"FLUMESEG" | version u32 | reserved u32 | segment id u64
+    segment header   magic b"FLUMESEG" | version u32 | reserved u32 | segment id u64 |
+                     first sequence number u64 (the next put's, when the segment was created)
     record           magic u16 | type u8 | flags u8 | payload length u32 | crc32 u32 | payload
 
 The record CRC covers the payload first and then the first eight header bytes, so a
@@ -49,7 +50,7 @@ __all__ = [
 
 SEGMENT_MAGIC = b"FLUMESEG"
 SEGMENT_VERSION = 1
-SEGMENT_HEADER = struct.Struct("<8sIIQ")
+SEGMENT_HEADER = struct.Struct("<8sIIQQ")
 HEADER_SIZE = SEGMENT_HEADER.size
 
 RECORD_MAGIC = 0xF17E
@@ -81,9 +82,9 @@ class EventLike(Protocol):
 E = TypeVar("E")
 
 
-def encode_segment_header(segment_id: int) -> bytes:
+def encode_segment_header(segment_id: int, first_seq: int) -> bytes:
     """Return the fixed header that opens segment ``segment_id``."""
-    return SEGMENT_HEADER.pack(SEGMENT_MAGIC, SEGMENT_VERSION, 0, segment_id)
+    return SEGMENT_HEADER.pack(SEGMENT_MAGIC, SEGMENT_VERSION, 0, segment_id, first_seq)
 
 
 def record_crc(record_type: int, payload_crc: int, length: int) -> int:

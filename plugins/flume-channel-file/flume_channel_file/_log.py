@@ -357,7 +357,8 @@ class Log(Generic[E]):
         data_dir = self.config.data_dirs[segment_id % len(self.config.data_dirs)]
         path = data_dir / segment_name(segment_id)
         chunk = min(self.config.preallocate_chunk, self.config.max_file_size)
-        self._writer = SegmentWriter(path, segment_id, self.config.max_file_size, chunk)
+        self._writer = SegmentWriter(path, segment_id, self.config.max_file_size, chunk,
+                                     self._next_seq)
         self._paths[segment_id] = path
         self._live.setdefault(segment_id, 0)
 

@@ -69,6 +69,7 @@ class _Replay:
         self.taken: list[tuple[int, int]] = []
         self.expected: int | None = None
         self.last_damage: Damage | None = None
+        self.gaps: list[tuple[int, int]] = []
 
     def run(self, checkpoint: CheckpointData | None) -> ReplayResult:
         result = self.result
@@ -104,16 +105,21 @@ class _Replay:
         self.result.segments_scanned += 1
         for record in records:
             self.result.records += 1
+            if self.expected is None:
+                self.expected = scan.first_seq
             if record.type == RecordType.PUT:
                 self._on_put(seg, record.offset, record.payload)
             elif record.type == RecordType.TAKE:
                 self.taken.extend(decode_take(record.payload))
         self._classify(scan, newest)
+        for first, count in self.gaps:
+            self._lost(first, count, seg)
+        self.gaps.clear()
 
     def _on_put(self, seg: int, offset: int, payload: bytes) -> None:
         first_seq, count = decode_put_trailer(payload)
         if self.expected is not None and first_seq > self.expected:
-            self._lost(self.expected, first_seq - self.expected, seg)
+            self.gaps.append((self.expected, first_seq - self.expected))
         self.expected = first_seq + count
         self.result.next_seq = max(self.result.next_seq, first_seq + count)
         run = self._run_for(seg, offset, len(payload), first_seq, count)
@@ -122,7 +128,8 @@ class _Replay:
     def _lost(self, first: int, count: int, seg: int) -> None:
         damage = self.last_damage
         if damage is None:
-            damage = Damage(DamageKind.MISSING_SEGMENT, self.paths[seg].parent)
+            where = self.paths.get(seg, Path(f"segment {seg}"))
+            damage = Damage(DamageKind.MISSING_SEGMENT, where)
             self.result.damage.append(damage)
         damage.lost_seqs.append((first, count))
 

@@ -76,7 +76,9 @@ def fsync_dir(path: Path) -> None:
 class SegmentWriter:
     """Appends records to one preallocated segment file."""
 
-    def __init__(self, path: Path, segment_id: int, max_size: int, chunk: int) -> None:
+    def __init__(
+        self, path: Path, segment_id: int, max_size: int, chunk: int, first_seq: int
+    ) -> None:
         self.path = path
         self.segment_id = segment_id
         self.max_size = max_size
@@ -84,7 +86,7 @@ class SegmentWriter:
         self.fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o644)
         self._allocated = 0
         self._preallocate(HEADER_SIZE)
-        os.pwrite(self.fd, encode_segment_header(segment_id), 0)
+        os.pwrite(self.fd, encode_segment_header(segment_id, first_seq), 0)
         os.fdatasync(self.fd)
         fsync_dir(path.parent)
         self.offset = HEADER_SIZE
@@ -166,6 +168,7 @@ class SegmentScan:
     """What scanning one segment found besides its records."""
 
     segment_id: int
+    first_seq: int | None = None
     header_ok: bool = True
     end: int = HEADER_SIZE
     sealed: bool = False
@@ -205,11 +208,12 @@ def _scan_records(path: Path, scan: SegmentScan, start: int) -> Iterator[Record]
             scan.end = 0
             return
         with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            magic, _version, _reserved, seg_id = SEGMENT_HEADER.unpack_from(mm, 0)
+            magic, _version, _reserved, seg_id, first_seq = SEGMENT_HEADER.unpack_from(mm, 0)
             if magic != SEGMENT_MAGIC or seg_id != scan.segment_id:
                 scan.header_ok = False
                 scan.end = 0
                 return
+            scan.first_seq = first_seq
             yield from _walk(mm, scan, max(start, HEADER_SIZE), size)
 
 
