@@ -142,6 +142,8 @@ class AvroRpcServer:
             self._on_bad_input(peer, exc)
         except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError):
             _log.debug("Avro RPC connection from %s dropped", peer, exc_info=True)
+        except asyncio.CancelledError:
+            _log.debug("Avro RPC connection from %s closed by shutdown", peer)
         finally:
             self._tasks.discard(task)
             self._on_connections(len(self._tasks))
