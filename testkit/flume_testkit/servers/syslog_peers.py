@@ -353,6 +353,10 @@ class Rsyslog(_Daemon):
         ``framing="newline"`` ends each with ``\\n`` and ``"octet"`` prefixes
         ``LEN SP`` (RFC 6587). The action retries forever, so messages sent
         before the target listens are delivered once it does.
+
+        rsyslog quirks when the formats differ: RFC 3164 in -> 5424 out has two
+        spaces before MSG (rsyslog keeps 3164's leading space); 5424 in -> 3164
+        out has no colon after the tag (``mytag hello``).
         """
         _check_choice("listen", listen, ("tcp", "udp"))
         _check_choice("protocol", protocol, ("tcp", "udp"))
@@ -619,7 +623,8 @@ def run_loggen(
     Runs ``loggen -i -S -r RATE -s SIZE -n COUNT [-P [-F]] HOST PORT``, as in
     perf-baselines §2.3. Lines carry ``seq: NNNNNNNNNN`` for loss checks. RFC
     3164 lines carry an ISO timestamp with no zone (loggen's quirk). With
-    ``rfc5424`` the frames are newline-ended unless ``octet_count``.
+    ``rfc5424`` the frames are newline-ended unless ``octet_count``. loggen
+    raises a ``size`` below its minimum (127 bytes for RFC 3164) to that minimum.
 
     Raises:
         PeerUnavailableError: loggen cannot be had.
@@ -641,8 +646,9 @@ def run_loggen(
 def _parse_loggen(text: str, returncode: int, argv: list[str]) -> LoggenResult:
     match = _LOGGEN_SUMMARY.search(text)
     if returncode != 0 or match is None:
-        msg = (f"loggen failed (expected exit 0 and an 'average rate' summary, "
-               f"got exit {returncode}): {' '.join(argv)}\n{text[-2000:]}")
+        got = f"exit {returncode}" + ("" if match else " and no summary")
+        msg = (f"loggen failed (expected exit 0 and an 'average rate' summary, got {got}); "
+               f"is the receiver listening?: {' '.join(argv)}\n{text[-2000:]}")
         raise PeerCommandError(msg)
     return LoggenResult(count=int(match["count"]), seconds=float(match["time"]),
                         rate=float(match["rate"]), output=text)

@@ -317,3 +317,10 @@ def test_loggen_rfc5424_lines_reach_an_rsyslog_receiver(
     lines = sink.wait_for_lines(500)
     assert result.count == 500
     assert all(line.startswith("<38>1 ") for line in lines), lines[0]
+
+
+def test_loggen_to_a_closed_port_raises_peer_command_error(loggen: None) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        port = int(sock.getsockname()[1])
+    with pytest.raises(PeerCommandError, match="is the receiver listening"):
+        run_loggen(port, 10, 200, rfc5424=False)
