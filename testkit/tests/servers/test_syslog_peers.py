@@ -261,6 +261,17 @@ def test_rsyslog_receiver_raw_template_keeps_the_line_as_sent(
     assert RFC5424_LINE.match(line), line
 
 
+def test_rsyslog_receiver_behind_a_synced_disk_queue_still_writes_every_line(
+    rsyslog_factory: RsyslogFactory,
+) -> None:
+    sink = rsyslog_factory.receiver(template="FlumeRawMsg", disk_queue=True,
+                                    sync_queue_files=True)
+    for i in range(3):
+        send_with_logger(sink.port, f"queued {i}", rfc="rfc3164", tag="mytag")
+    lines = sink.wait_for_lines(3)
+    assert sorted(line.rsplit(" ", 1)[1] for line in lines) == ["0", "1", "2"]
+
+
 def test_rsyslog_stop_ends_the_process_and_frees_the_port(
     rsyslog_factory: RsyslogFactory,
 ) -> None:
