@@ -23,6 +23,7 @@ from typing import Any
 
 from flume_rpc_avro.sink import AvroSink
 from flume_rpc_avro.source import AvroSource
+
 from flume_sdk import Event, Status
 from flume_sdk.components.memory_channel import MemoryChannel
 
@@ -108,7 +109,7 @@ def _java_peer() -> Any:
         from flume_testkit.servers.avro_peer import AvroJavaPeer
 
         return AvroJavaPeer.build(Path("var/bench-avro").resolve())
-    except Exception as exc:  # noqa: BLE001 - any build problem means "no Java column"
+    except Exception as exc:
         print(f"(Java peer unavailable, Java column skipped: {exc})")
         return None
 
