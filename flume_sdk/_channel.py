@@ -46,6 +46,9 @@ class Channel(Component):
         """Committed events waiting to be taken (override)."""
         return 0
 
+    def wake(self) -> None:
+        """End every wait for events or room now (a runner is stopping). Override if you wait."""
+
     def create_transaction(self) -> Transaction:
         """Return a new transaction. Implementers override this."""
         raise NotImplementedError  # pragma: no cover - abstract hook

@@ -51,6 +51,10 @@ class PollingLoop:
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
+    def request_stop(self) -> None:
+        """Ask the loop to end after the current ``process()``."""
+        self._stopping.set()
+
     def stop(self, timeout: float = 30.0) -> bool:
         """Ask the loop to end and wait; return whether the thread has ended."""
         self._stopping.set()
@@ -138,6 +142,9 @@ class SinkRunner:
         self._loop.start()
 
     def stop(self) -> None:
+        self._loop.request_stop()
+        for channel in {id(s.channel): s.channel for s in self.processor.sinks}.values():
+            channel.wake()
         self._loop.stop()
         self.processor.stop()
 

@@ -64,6 +64,7 @@ class MemoryChannel(Channel):
         self._in_flight = 0
         self._bytes = 0
         self._bytes_in_flight = 0
+        self._wakes = 0
         pct = self.settings.byte_capacity_buffer_percentage
         self._byte_limit = self.settings.byte_capacity * (100 - pct) // 100
 
@@ -74,14 +75,20 @@ class MemoryChannel(Channel):
     def create_transaction(self) -> Transaction:
         return MemoryTransaction(self)
 
+    def wake(self) -> None:
+        with self._lock:
+            self._wakes += 1
+            self._changed.notify_all()
+
     def _wait(self, ready: Any) -> bool:
-        """Wait (holding the lock) until ``ready()`` or keep-alive passes."""
+        """Wait (holding the lock) until ``ready()``, keep-alive passes or ``wake()``."""
         if ready():
             return True
         deadline = self.clock.monotonic() + self.settings.keep_alive
+        wakes = self._wakes
         while not ready():
             remaining = deadline - self.clock.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 or wakes != self._wakes:
                 return False
             self._changed.wait(remaining)
         return True
