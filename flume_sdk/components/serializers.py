@@ -9,7 +9,7 @@ fastavro and by any Avro reader.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from collections.abc import Mapping
 from typing import Any, BinaryIO, ClassVar
 
@@ -102,10 +102,17 @@ class HeaderAndTextSerializer(EventSerializer):
         return head + event.body + tail
 
 
+def _importable(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
 def _codec_available(codec: str) -> bool:
-    if codec != "snappy":
-        return True
-    return any(importlib.util.find_spec(name) is not None for name in ("cramjam", "snappy"))
+    """fastavro's snappy needs cramjam (or python-snappy); the other codecs are built in."""
+    return codec != "snappy" or _importable("cramjam") or _importable("snappy")
 
 
 @attrs.frozen(kw_only=True)
