@@ -1,3 +1,78 @@
-"""flume-testkit: fakes, a fake clock, drivers, contract suites and real-server fixtures."""
+"""flume-testkit: fakes, a fake clock, drivers, contract suites and real-server fixtures.
 
-__all__: list[str] = []
+Fakes, the clock, events and drivers import without pytest; the contract suites
+(pytest test classes meant to be subclassed) load pytest on first access.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+from flume_testkit.clock import FakeClock
+from flume_testkit.drivers import (
+    ChannelDriver,
+    DriverTimeout,
+    LogRecorder,
+    SinkDriver,
+    SourceDriver,
+    new_threads,
+    run_in_thread,
+)
+from flume_testkit.events import ID_HEADER, ONE_MIB, EventFactory, copy_events, event_ids
+from flume_testkit.fakes import (
+    ChannelFailure,
+    RecordingChannel,
+    RecordingInterceptor,
+    RecordingSink,
+    RecordingTransaction,
+    ScriptedSource,
+)
+
+if TYPE_CHECKING:
+    from flume_testkit.contracts import (
+        ChannelContract,
+        ContractBase,
+        InterceptorContract,
+        SerializerContract,
+        SinkContract,
+        SourceContract,
+    )
+
+_CONTRACTS = frozenset({"ChannelContract", "ContractBase", "InterceptorContract",
+                        "SerializerContract", "SinkContract", "SourceContract"})
+
+__all__ = [
+    "ID_HEADER",
+    "ONE_MIB",
+    "ChannelContract",
+    "ChannelDriver",
+    "ChannelFailure",
+    "ContractBase",
+    "DriverTimeout",
+    "EventFactory",
+    "FakeClock",
+    "InterceptorContract",
+    "LogRecorder",
+    "RecordingChannel",
+    "RecordingInterceptor",
+    "RecordingSink",
+    "RecordingTransaction",
+    "ScriptedSource",
+    "SerializerContract",
+    "SinkContract",
+    "SinkDriver",
+    "SourceContract",
+    "SourceDriver",
+    "copy_events",
+    "event_ids",
+    "new_threads",
+    "run_in_thread",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the contract suites (which need pytest) only when asked for."""
+    if name in _CONTRACTS:
+        from flume_testkit import contracts
+
+        return getattr(contracts, name)
+    msg = f"module 'flume_testkit' has no attribute {name!r}"
+    raise AttributeError(msg)
