@@ -34,7 +34,7 @@ from flume_testkit.servers._process import ServerProcess, ServerStartError, free
 from flume_testkit.servers.java import compile_java, java_tool
 
 if TYPE_CHECKING:
-    import hdfs
+    import hdfs  # type: ignore[import-untyped]
 
 __all__ = [
     "DEBIAN_JERSEY_JARS",
@@ -186,6 +186,7 @@ class HdfsCluster:
         self._namenode: ServerProcess | None = None
         self._datanode: ServerProcess | None = None
         self._restarts = 0
+        self.startup_seconds: float | None = None
 
     # -- addresses
 
@@ -212,19 +213,24 @@ class HdfsCluster:
 
     def client(self, user: str = "root") -> hdfs.InsecureClient:
         """An ``hdfs.InsecureClient`` (HdfsCLI) talking WebHDFS as ``user``."""
-        import hdfs  # noqa: PLC0415 - optional dependency, only for callers of client()
+        import hdfs
 
         return hdfs.InsecureClient(self.webhdfs_url, user=user)
 
     # -- lifecycle
 
     def start(self) -> HdfsCluster:
-        """Write conf, format, start NameNode then DataNode; wait until ready."""
+        """Write conf, format, start NameNode then DataNode; wait until ready.
+
+        ``startup_seconds`` records how long this took.
+        """
+        started = time.monotonic()
         self._write_conf()
         self._format()
         self.start_namenode(wait=False)
         self.start_datanode(wait=False)
         self.wait_ready()
+        self.startup_seconds = time.monotonic() - started
         return self
 
     def stop(self) -> None:
@@ -260,7 +266,7 @@ class HdfsCluster:
 
     @staticmethod
     def _jmx(port: int, query: str) -> dict[str, Any]:
-        with urlopen(f"http://127.0.0.1:{port}{query}", timeout=5) as resp:  # noqa: S310
+        with urlopen(f"http://127.0.0.1:{port}{query}", timeout=5) as resp:
             beans = json.load(resp)["beans"]
         if not beans:
             msg = f"no JMX bean yet for {query}"
@@ -344,7 +350,7 @@ class HdfsCluster:
 
     def _run_java(self, main: str, *args: str, timeout: float = 120.0) -> str:
         argv = [*self._java_argv(main, "-Xmx128m"), *args]
-        done = subprocess.run(argv, capture_output=True, text=True,  # noqa: S603
+        done = subprocess.run(argv, capture_output=True, text=True,
                               timeout=timeout, check=False)
         if done.returncode != 0:
             msg = f"{main} {' '.join(args)} failed (rc={done.returncode}):\n{done.stderr[-3000:]}"
@@ -380,7 +386,6 @@ class HdfsCluster:
             "dfs.webhdfs.enabled": "true",
             "dfs.permissions.enabled": str(self._permissions).lower(),
             "dfs.heartbeat.interval": "1",
-            "dfs.namenode.secondary.http-address": "127.0.0.1:0",
             **self._extra_conf,
         }
 
@@ -403,7 +408,7 @@ def _seq_dump_argv(cluster: HdfsCluster | None) -> list[str]:
 
 def _seq_dump(args: list[str], cluster: HdfsCluster | None, stdin: str | None = None) -> str:
     argv = [*_seq_dump_argv(cluster), *args]
-    done = subprocess.run(argv, input=stdin, capture_output=True, text=True,  # noqa: S603
+    done = subprocess.run(argv, input=stdin, capture_output=True, text=True,
                           timeout=120, check=False)
     if done.returncode != 0:
         msg = (f"SeqFileDump {' '.join(args)} failed (rc={done.returncode}); "
@@ -500,9 +505,7 @@ def hdfs_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HdfsClust
         cluster = HdfsCluster(tmp_path_factory.mktemp("hdfs"))
     except HdfsUnavailable as exc:
         pytest.skip(str(exc))
-    started = time.monotonic()
     cluster.start()
-    cluster.startup_seconds = time.monotonic() - started  # type: ignore[attr-defined]
     try:
         yield cluster
     finally:
