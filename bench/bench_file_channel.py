@@ -105,9 +105,9 @@ def throughput(work: Path, batch: int, total: int) -> dict[str, Any]:
 
 def fill(work: Path, count: int) -> dict[str, Any]:
     """Put ``count`` events, checkpoint, put 1% more, then crash (no close)."""
-    from flume_sdk import Event
-
     from flume_channel_file._log import Log, LogConfig
+
+    from flume_sdk import Event
 
     config = LogConfig(checkpoint_dir=work / "ck", data_dirs=(work / "data",),
                        minimum_required_space=0, capacity=count * 2)
@@ -125,9 +125,9 @@ def fill(work: Path, count: int) -> dict[str, Any]:
 
 def restart(work: Path) -> dict[str, Any]:
     """Open the channel left by :func:`fill` and report the replay."""
-    from flume_sdk import Event
-
     from flume_channel_file._log import Log, LogConfig
+
+    from flume_sdk import Event
 
     config = LogConfig(checkpoint_dir=work / "ck", data_dirs=(work / "data",),
                        minimum_required_space=0, capacity=10_000_000)

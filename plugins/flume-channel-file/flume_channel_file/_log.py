@@ -436,7 +436,8 @@ class Log(Generic[E]):
             # A partial record may sit at the end: seal over it at the next append.
             self._must_roll = True
             if exc.errno in (28, 122):
-                raise OutOfSpaceError(f"disk full while writing the file channel log: {exc}") from exc
+                msg = f"disk full while writing the file channel log: {exc}"
+                raise OutOfSpaceError(msg) from exc
             raise StorageError(f"could not write the file channel log: {exc}") from exc
         self._written += sum(len(b) for b in buffers)
         return offset

@@ -16,6 +16,10 @@ from typing import Any, ClassVar
 
 import attrs
 
+from flume_channel_file._dirlock import DirectoryInUseError
+from flume_channel_file._errors import CapacityError, OutOfSpaceError, StorageError
+from flume_channel_file._log import Log, LogConfig, ReplayReport, disk_free
+from flume_channel_file._queue import TakeTicket
 from flume_sdk import (
     SYSTEM_CLOCK,
     Channel,
@@ -28,11 +32,6 @@ from flume_sdk import (
     namespace,
     setting,
 )
-
-from flume_channel_file._dirlock import DirectoryInUseError
-from flume_channel_file._errors import CapacityError, OutOfSpaceError, StorageError
-from flume_channel_file._log import Log, LogConfig, ReplayReport, disk_free
-from flume_channel_file._queue import TakeTicket
 
 __all__ = ["FileChannel", "FileChannelSettings", "FileTransaction"]
 
@@ -56,7 +55,7 @@ def _to_optional_path(text: str) -> Path | None:
 class FileChannelSettings:
     """Flume's file channel keys."""
 
-    checkpoint_dir: Path = setting(default=_HOME / "checkpoint",
+    checkpoint_dir: Path = setting(default=_HOME / "checkpoint",  # noqa: RUF009
                                    help="where checkpoints are written")
     data_dirs: tuple[Path, ...] = setting(
         default=(_HOME / "data",), converter=_to_dirs,
@@ -75,10 +74,11 @@ class FileChannelSettings:
                                 help="seconds a put waits for room when the channel is full")
     use_dual_checkpoints: bool = setting(default=False,
                                          help="also write every checkpoint to backupCheckpointDir")
-    backup_checkpoint_dir: Path | None = setting(default=None, converter=_to_optional_path,
+    backup_checkpoint_dir: Path | None = setting(  # noqa: RUF009
+        default=None, converter=_to_optional_path,
                                                  help="second checkpoint directory")
-    fsync_per_transaction: bool = setting(default=True,
-                                          help="fdatasync every commit (false: every fsyncInterval)")
+    fsync_per_transaction: bool = setting(
+        default=True, help="fdatasync every commit (false: every fsyncInterval)")
     fsync_interval: int = setting(default=5, validator=at_least(1),
                                   help="seconds between syncs when fsyncPerTransaction=false")
     checkpoint_on_close: bool = setting(default=True, help="write a checkpoint on stop")
@@ -86,7 +86,7 @@ class FileChannelSettings:
                                       help="accepted for compatibility; ignored")
     use_fast_replay: bool = setting("use-fast-replay", default=False,
                                     help="accepted for compatibility; replay is always fast")
-    encryption: dict[str, str] = namespace("encryption.", help="not supported")
+    encryption: dict[str, str] = namespace("encryption.", help="not supported")  # noqa: RUF009
 
     def problems(self) -> list[tuple[str, str]]:
         """Cross-key checks."""

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flume_sdk import Event
-
 from flume_channel_file._log import Log, LogConfig
+
+from flume_sdk import Event
 
 __all__: list[str] = []
 
@@ -46,8 +46,9 @@ def make_log(log_config: LogConfig) -> Iterator[MakeLog]:
 
 def numbered_events(n: int, start: int = 0, size: int = 40) -> list[Event]:
     """``n`` numbered events with a header."""
-    return [Event(f"{i:08d}".encode().ljust(size, b"."), {"n": str(i)})
-            for i in range(start, start + n)]
+    return [
+        Event(f"{i:08d}".encode().ljust(size, b"."), {"n": str(i)}) for i in range(start, start + n)
+    ]
 
 
 @pytest.fixture

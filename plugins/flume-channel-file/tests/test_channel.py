@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flume_channel_file import FileChannel
+
 from flume_sdk import (
     ChannelException,
     ChannelFullException,
@@ -15,8 +17,6 @@ from flume_sdk import (
     PluginKind,
     load_plugin,
 )
-
-from flume_channel_file import FileChannel
 
 MakeChannel = Callable[..., FileChannel]
 
@@ -59,17 +59,28 @@ def _take_all(channel: FileChannel) -> list[bytes]:
 
 def test_type_alias_and_flume_class_name_load_the_file_channel() -> None:
     assert load_plugin(PluginKind.CHANNEL, "file") is FileChannel
-    assert load_plugin(PluginKind.CHANNEL, "org.apache.flume.channel.file.FileChannel") is FileChannel
+    assert (
+        load_plugin(PluginKind.CHANNEL, "org.apache.flume.channel.file.FileChannel") is FileChannel
+    )
 
 
 def test_every_flume_key_is_accepted(tmp_path: Path) -> None:
     props: dict[str, Any] = {
-        "checkpointDir": str(tmp_path / "c"), "dataDirs": f"{tmp_path}/d1,{tmp_path}/d2",
-        "capacity": "1000", "transactionCapacity": "100", "checkpointInterval": "1000",
-        "maxFileSize": "1048576", "minimumRequiredSpace": "0", "keep-alive": "1",
-        "useDualCheckpoints": "true", "backupCheckpointDir": str(tmp_path / "b"),
-        "fsyncPerTransaction": "false", "fsyncInterval": "2", "checkpointOnClose": "false",
-        "use-log-replay-v1": "false", "use-fast-replay": "true",
+        "checkpointDir": str(tmp_path / "c"),
+        "dataDirs": f"{tmp_path}/d1,{tmp_path}/d2",
+        "capacity": "1000",
+        "transactionCapacity": "100",
+        "checkpointInterval": "1000",
+        "maxFileSize": "1048576",
+        "minimumRequiredSpace": "0",
+        "keep-alive": "1",
+        "useDualCheckpoints": "true",
+        "backupCheckpointDir": str(tmp_path / "b"),
+        "fsyncPerTransaction": "false",
+        "fsyncInterval": "2",
+        "checkpointOnClose": "false",
+        "use-log-replay-v1": "false",
+        "use-fast-replay": "true",
     }
     settings = FileChannel.from_config("c1", props).settings
     assert settings.data_dirs == (tmp_path / "d1", tmp_path / "d2")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from flume_sdk import Event
-
 from flume_channel_file import check_channel, main
 from flume_channel_file._log import Log, LogConfig
+
+from flume_sdk import Event
 
 
 def _fill(config: LogConfig, batches: int) -> None:
@@ -21,8 +21,13 @@ def _fill(config: LogConfig, batches: int) -> None:
 
 @pytest.fixture
 def config(tmp_path: Path) -> LogConfig:
-    return LogConfig(checkpoint_dir=tmp_path / "ck", data_dirs=(tmp_path / "data",),
-                     minimum_required_space=0, max_file_size=8192, preallocate_chunk=8192)
+    return LogConfig(
+        checkpoint_dir=tmp_path / "ck",
+        data_dirs=(tmp_path / "data",),
+        minimum_required_space=0,
+        max_file_size=8192,
+        preallocate_chunk=8192,
+    )
 
 
 def test_check_of_a_healthy_channel_reports_ok(config: LogConfig) -> None:

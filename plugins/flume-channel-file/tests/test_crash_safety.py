@@ -7,12 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from flume_sdk import Event
-
 from flume_channel_file._damage import DamageKind
 from flume_channel_file._dirlock import DirectoryInUseError
 from flume_channel_file._errors import OutOfSpaceError
 from flume_channel_file._log import Log, LogConfig
+
+from flume_sdk import Event
 
 MakeLog = Callable[..., Log[Event]]
 Events = Callable[..., list[Event]]
@@ -32,8 +32,9 @@ def _segment_paths(config: LogConfig) -> list[Path]:
 def _power_loss(log: Log[Event], durable_end: int, garbage: bytes) -> Path:
     """Crash, then replace everything after ``durable_end`` with what a dying disk left."""
     segment, _offset = log.synced_position
-    path = next(p for p in log.config.data_dirs[0].glob("log-*.seg")
-                if int(p.name[4:16]) == segment)
+    path = next(
+        p for p in log.config.data_dirs[0].glob("log-*.seg") if int(p.name[4:16]) == segment
+    )
     log.abandon()
     with open(path, "r+b") as fh:
         fh.seek(durable_end)

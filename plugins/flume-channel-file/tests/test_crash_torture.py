@@ -22,8 +22,9 @@ BATCH = 50
 
 
 def _start(work: Path, mode: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, str(DRIVER), str(work), mode],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(DRIVER), str(work), mode], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     assert line.strip() == "ready", f"driver did not start (exit {proc.poll()})"

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from flume_sdk import Event
-
 from flume_channel_file._errors import CapacityError, OutOfSpaceError
 from flume_channel_file._log import Log
+
+from flume_sdk import Event
 
 MakeLog = Callable[..., Log[Event]]
 Events = Callable[..., list[Event]]
@@ -43,7 +43,9 @@ def test_events_keep_their_headers_and_bodies(make_log: MakeLog, events: Events)
     assert [(e.body, e.headers) for e in got] == [(e.body, e.headers) for e in sent]
 
 
-def test_take_rollback_returns_events_to_the_head_in_order(make_log: MakeLog, events: Events) -> None:
+def test_take_rollback_returns_events_to_the_head_in_order(
+    make_log: MakeLog, events: Events
+) -> None:
     log = make_log()
     log.put(events(10))
     _first, ticket = log.take(4)
@@ -59,7 +61,9 @@ def test_committed_puts_survive_a_clean_restart(make_log: MakeLog, events: Event
     assert _bodies(_drain(make_log())) == _bodies(events(7))
 
 
-def test_committed_puts_survive_a_crash_without_checkpoint(make_log: MakeLog, events: Events) -> None:
+def test_committed_puts_survive_a_crash_without_checkpoint(
+    make_log: MakeLog, events: Events
+) -> None:
     log = make_log()
     log.put(events(7))
     log.abandon()
@@ -84,7 +88,9 @@ def test_committed_take_never_returns_after_a_crash(make_log: MakeLog, events: E
     assert _bodies(_drain(make_log())) == _bodies(events(2, start=4))
 
 
-def test_inflight_take_at_checkpoint_time_returns_after_a_crash(make_log: MakeLog, events: Events) -> None:
+def test_inflight_take_at_checkpoint_time_returns_after_a_crash(
+    make_log: MakeLog, events: Events
+) -> None:
     log = make_log()
     log.put(events(6))
     log.take(3)
@@ -93,7 +99,9 @@ def test_inflight_take_at_checkpoint_time_returns_after_a_crash(make_log: MakeLo
     assert _bodies(_drain(make_log())) == _bodies(events(6))
 
 
-def test_restart_after_checkpoint_replays_only_the_newer_records(make_log: MakeLog, events: Events) -> None:
+def test_restart_after_checkpoint_replays_only_the_newer_records(
+    make_log: MakeLog, events: Events
+) -> None:
     log = make_log()
     for i in range(20):
         log.put(events(10, start=i * 10))
@@ -106,11 +114,11 @@ def test_restart_after_checkpoint_replays_only_the_newer_records(make_log: MakeL
 
 
 def test_full_replay_without_any_checkpoint_rebuilds_the_queue(
-    make_log: MakeLog, log_config
-, events: Events) -> None:
+    make_log: MakeLog, log_config, events: Events
+) -> None:
     log = make_log()
     log.put(events(30))
-    out, ticket = log.take(10)
+    _out, ticket = log.take(10)
     assert ticket is not None
     log.commit_take(ticket)
     log.abandon()
@@ -121,8 +129,8 @@ def test_full_replay_without_any_checkpoint_rebuilds_the_queue(
 
 
 def test_segments_roll_at_max_file_size_and_are_deleted_once_taken(
-    make_log: MakeLog, log_config
-, events: Events) -> None:
+    make_log: MakeLog, log_config, events: Events
+) -> None:
     log = make_log(max_file_size=8192)
     for i in range(40):
         log.put(events(10, start=i * 10, size=100))
@@ -134,7 +142,9 @@ def test_segments_roll_at_max_file_size_and_are_deleted_once_taken(
     assert len(list(log_config.data_dirs[0].glob("log-*.seg"))) == log.segment_count
 
 
-def test_segments_spread_over_several_data_dirs(make_log: MakeLog, tmp_path: Path, events: Events) -> None:
+def test_segments_spread_over_several_data_dirs(
+    make_log: MakeLog, tmp_path: Path, events: Events
+) -> None:
     dirs = (tmp_path / "d1", tmp_path / "d2")
     log = make_log(data_dirs=dirs, max_file_size=8192)
     for i in range(10):
@@ -142,7 +152,8 @@ def test_segments_spread_over_several_data_dirs(make_log: MakeLog, tmp_path: Pat
     log.close()
     assert all(list(d.glob("log-*.seg")) for d in dirs)
     assert _bodies(_drain(make_log(data_dirs=dirs, max_file_size=8192))) == _bodies(
-        events(100, size=100))
+        events(100, size=100)
+    )
 
 
 def test_put_beyond_capacity_is_refused(make_log: MakeLog, events: Events) -> None:
@@ -166,7 +177,9 @@ def test_puts_are_refused_under_minimum_space_and_resume_when_space_returns(
     assert _bodies(_drain(log)) == _bodies([*events(2), *events(2, start=4)])
 
 
-def test_concurrent_putters_and_takers_lose_and_duplicate_nothing(make_log: MakeLog, events: Events) -> None:
+def test_concurrent_putters_and_takers_lose_and_duplicate_nothing(
+    make_log: MakeLog, events: Events
+) -> None:
     log = make_log()
     taken: list[bytes] = []
     done = threading.Event()

@@ -13,9 +13,9 @@ import random
 import sys
 from pathlib import Path
 
-from flume_sdk import Event
-
 from flume_channel_file import FileChannel
+
+from flume_sdk import Event
 
 __all__: list[str] = []
 
@@ -33,16 +33,19 @@ def _last_acked(path: Path) -> int:
 
 
 def _channel(work: Path) -> FileChannel:
-    return FileChannel.from_config("torture", {
-        "checkpointDir": str(work / "checkpoint"),
-        "dataDirs": f"{work / 'data1'},{work / 'data2'}",
-        "capacity": "100000",
-        "transactionCapacity": "1000",
-        "checkpointInterval": "20",
-        "maxFileSize": "65536",
-        "minimumRequiredSpace": "0",
-        "keep-alive": "0",
-    })
+    return FileChannel.from_config(
+        "torture",
+        {
+            "checkpointDir": str(work / "checkpoint"),
+            "dataDirs": f"{work / 'data1'},{work / 'data2'}",
+            "capacity": "100000",
+            "transactionCapacity": "1000",
+            "checkpointInterval": "20",
+            "maxFileSize": "65536",
+            "minimumRequiredSpace": "0",
+            "keep-alive": "0",
+        },
+    )
 
 
 def _put(channel: FileChannel, next_id: int, n: int, acked: object) -> int:
@@ -78,7 +81,7 @@ def main(argv: list[str]) -> int:
             return 0
         rng = random.Random(os.getpid())
         while True:
-            if rng.random() < 0.55:
+            if channel.size < 2000 and rng.random() < 0.55:
                 next_id = _put(channel, next_id, rng.randint(1, BATCH), acked)
             else:
                 _take(channel, rng.randint(1, BATCH), delivered)
