@@ -48,7 +48,8 @@ def test_text_without_append_newline_writes_bodies_only() -> None:
 
 @pytest.mark.parametrize("props", [{}, {"appendNewline": "false"}])
 def test_text_write_batch_equals_writing_each_event(props: dict[str, str]) -> None:
-    assert _write(TextSerializer, EVENTS, props, batch=True) == _write(TextSerializer, EVENTS, props)
+    batched = _write(TextSerializer, EVENTS, props, batch=True)
+    assert batched == _write(TextSerializer, EVENTS, props)
 
 
 def test_text_supports_reopen() -> None:
@@ -75,7 +76,7 @@ def test_java_map_string_matches_java_abstract_map_to_string() -> None:
 
 
 def test_unknown_serializer_key_is_a_configuration_error_naming_the_key() -> None:
-    with pytest.raises(ConfigurationError, match="appendNewLine.*did you mean 'appendNewline'"):
+    with pytest.raises(ConfigurationError, match=r"appendNewLine.*did you mean 'appendNewline'"):
         TextSerializer.create(io.BytesIO(), {"appendNewLine": "false"}, component="k1.serializer")
 
 
