@@ -190,14 +190,16 @@ class SyslogParser:
         hit = self._heads5424.get((message[: sp1 + 20], zone, message[sp2:sp3]))
         if hit is None:
             return None
+        if fraction and not (
+            fraction[:1] == b"." and fraction[1:].isdigit() and len(fraction) <= 10
+        ):
+            return None
         headers = dict(hit[0])
         if hit[1] is not None:
-            if not fraction:
-                headers[TIMESTAMP] = str(hit[1])
-            elif fraction[:1] == b"." and fraction[1:].isdigit() and len(fraction) <= 10:
+            if fraction:
                 headers[TIMESTAMP] = str(hit[1] + int((fraction + b"00")[1:4]))
             else:
-                return None
+                headers[TIMESTAMP] = str(hit[1])
         return headers, message[sp3 + 1 :]
 
     def _parse_one(self, message: bytes, now: float) -> Parsed:
