@@ -408,3 +408,13 @@ def test_kill_9_keeps_every_committed_event_whole_and_in_order(tmp_path: Path) -
     assert committed >= 5000
     assert lines[:committed] == [b"line-%d" % i for i in range(committed)]
     assert lines == [b"line-%d" % i for i in range(len(lines))]
+
+
+@pytest.mark.parametrize(
+    "type_name", ["file_roll", "FILE_ROLL", "org.apache.flume.sink.RollingFileSink"])
+def test_alias_and_flume_class_name_load_the_sink(type_name: str) -> None:
+    registry = PluginRegistry()
+    names = {i.type_name for i in registry.available(PluginKind.SINK)}
+    if "file_roll" not in names:
+        pytest.skip("the kernel's file_roll entry points are not installed yet")
+    assert registry.load(PluginKind.SINK, type_name) is FileRollSink

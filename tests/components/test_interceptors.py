@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from flume_sdk import ConfigurationError, Event, Interceptor
+from flume_sdk import ConfigurationError, Event, Interceptor, PluginKind, PluginRegistry
 from flume_sdk.components.interceptors import (
     MILLIS_SERIALIZER,
     HostInterceptor,
@@ -374,3 +374,35 @@ def test_java_quoted_sections_are_literal() -> None:
 def test_joda_parser_rejects_unsupported_pattern_letters() -> None:
     with pytest.raises(ValueError, match="pattern letter 'G'"):
         JodaParser("G yyyy")
+
+
+# -- registration --------------------------------------------------------------------------------
+
+
+FLUME_NAMES = {
+    "timestamp": TimestampInterceptor,
+    "org.apache.flume.interceptor.TimestampInterceptor$Builder": TimestampInterceptor,
+    "host": HostInterceptor,
+    "org.apache.flume.interceptor.HostInterceptor$Builder": HostInterceptor,
+    "static": StaticInterceptor,
+    "org.apache.flume.interceptor.StaticInterceptor$Builder": StaticInterceptor,
+    "remove_header": RemoveHeaderInterceptor,
+    "org.apache.flume.interceptor.RemoveHeaderInterceptor$Builder": RemoveHeaderInterceptor,
+    "uuid": UUIDInterceptor,
+    "org.apache.flume.sink.solr.morphline.UUIDInterceptor$Builder": UUIDInterceptor,
+    "regex_filter": RegexFilteringInterceptor,
+    "org.apache.flume.interceptor.RegexFilteringInterceptor$Builder": RegexFilteringInterceptor,
+    "regex_extractor": RegexExtractorInterceptor,
+    "org.apache.flume.interceptor.RegexExtractorInterceptor$Builder": RegexExtractorInterceptor,
+    "search_replace": SearchAndReplaceInterceptor,
+    "org.apache.flume.interceptor.SearchAndReplaceInterceptor$Builder":
+        SearchAndReplaceInterceptor,
+}
+
+
+@pytest.mark.parametrize("type_name", sorted(FLUME_NAMES))
+def test_alias_and_flume_builder_name_load_the_interceptor(type_name: str) -> None:
+    registry = PluginRegistry()
+    if not registry.available(PluginKind.INTERCEPTOR):
+        pytest.skip("the kernel's flume_sdk.interceptors entry points are not installed yet")
+    assert registry.load(PluginKind.INTERCEPTOR, type_name) is FLUME_NAMES[type_name]

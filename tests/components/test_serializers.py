@@ -10,7 +10,7 @@ import fastavro
 import pytest
 from fastavro import block_reader
 
-from flume_sdk import ConfigurationError, Event, EventSerializer
+from flume_sdk import ConfigurationError, Event, EventSerializer, PluginKind, PluginRegistry
 from flume_sdk.components.serializers import (
     FLUME_EVENT_SCHEMA,
     AvroEventSerializer,
@@ -174,3 +174,22 @@ def test_avro_event_snappy_without_cramjam_is_a_configuration_error_saying_what_
                          timeout=60, check=False)
     assert "compressionCodec: snappy needs the cramjam library" in run.stdout, run.stderr
     assert "pip install cramjam" in run.stdout
+
+
+FLUME_NAMES: dict[str, type[EventSerializer]] = {
+    "text": TextSerializer,
+    "org.apache.flume.serialization.BodyTextEventSerializer$Builder": TextSerializer,
+    "header_and_text": HeaderAndTextSerializer,
+    "org.apache.flume.serialization.HeaderAndBodyTextEventSerializer$Builder":
+        HeaderAndTextSerializer,
+    "avro_event": AvroEventSerializer,
+    "org.apache.flume.serialization.FlumeEventAvroEventSerializer$Builder": AvroEventSerializer,
+}
+
+
+@pytest.mark.parametrize("type_name", sorted(FLUME_NAMES))
+def test_alias_and_flume_builder_name_load_the_serializer(type_name: str) -> None:
+    registry = PluginRegistry()
+    if not registry.available(PluginKind.SERIALIZER):
+        pytest.skip("the kernel's flume_sdk.serializers entry points are not installed yet")
+    assert registry.load(PluginKind.SERIALIZER, type_name) is FLUME_NAMES[type_name]
