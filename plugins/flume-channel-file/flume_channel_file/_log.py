@@ -485,13 +485,14 @@ class Log(Generic[E]):
         return events
 
     def _reader(self, segment: int) -> int:
-        fd = self._readers.get(segment)
-        if fd is None:
-            path = self._paths.get(segment)
-            if path is None:
-                return -1
-            fd = self._readers[segment] = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        return fd
+        with self._lock:
+            fd = self._readers.get(segment)
+            if fd is None:
+                path = self._paths.get(segment)
+                if path is None:
+                    return -1
+                fd = self._readers[segment] = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            return fd
 
     def _lose(self, ticket: TakeTicket, run: Run, s: int, e: int) -> None:
         with self._lock:
