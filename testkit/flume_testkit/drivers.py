@@ -31,7 +31,6 @@ from flume_sdk import (
     Source,
     Status,
 )
-
 from flume_testkit.fakes import RecordingChannel
 
 __all__ = [
@@ -123,7 +122,7 @@ def run_in_thread(fn: Callable[[], T], timeout: float = 10.0, name: str = "testk
     def target() -> None:
         try:
             result.append(fn())
-        except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+        except BaseException as exc:
             error.append(exc)
 
     thread = threading.Thread(target=target, name=name, daemon=True)
@@ -238,7 +237,7 @@ class SourceDriver(_Driver):
         for _ in range(times):
             try:
                 status = self.source.process()
-            except Exception as exc:  # noqa: BLE001 - collected for the test to inspect
+            except Exception as exc:
                 self.errors.append(exc)
                 status = Status.BACKOFF
             out.append(status)
@@ -310,7 +309,7 @@ class SinkDriver(_Driver):
         """One ``process()``; an exception is collected and ``None`` returned."""
         try:
             status = self.sink.process()
-        except Exception as exc:  # noqa: BLE001 - collected for the test to inspect
+        except Exception as exc:
             self.errors.append(exc)
             return None
         self.statuses.append(status)

@@ -7,9 +7,10 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import ClassVar
 
 import pytest
+from flume_testkit import LogRecorder, SinkContract
+
 from flume_sdk import Sink
 from flume_sdk.components.logger_sink import LoggerSink
-from flume_testkit import LogRecorder, SinkContract
 
 __all__ = ["TestLoggerSinkContract"]
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from flume_testkit import ChannelContract
+
 from flume_sdk import Channel
 from flume_sdk.components.memory_channel import MemoryChannel
-from flume_testkit import ChannelContract
 
 __all__ = ["TestMemoryChannelContract"]
 

@@ -6,9 +6,10 @@ import socket
 from collections.abc import Callable
 
 import pytest
+from flume_testkit import SourceContract, SourceDriver
+
 from flume_sdk import Source
 from flume_sdk.components.netcat_source import NetcatSource
-from flume_testkit import SourceContract, SourceDriver
 
 __all__ = ["TestNetcatSourceContract", "send_lines"]
 

@@ -6,9 +6,10 @@ from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 import pytest
+from flume_testkit import SinkContract
+
 from flume_sdk import Sink
 from flume_sdk.components.null_sink import NullSink
-from flume_testkit import SinkContract
 
 __all__ = ["TestNullSinkContract"]
 

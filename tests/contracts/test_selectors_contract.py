@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from flume_testkit import SourceContract, SourceDriver
+
 from flume_sdk import Channel, ChannelProcessor, Source
 from flume_sdk.components.memory_channel import MemoryChannel
 from flume_sdk.components.selectors import (
@@ -18,7 +20,6 @@ from flume_sdk.components.selectors import (
     ReplicatingSelector,
 )
 from flume_sdk.components.seq_source import SequenceSource
-from flume_testkit import SourceContract, SourceDriver
 
 
 def drive_seq(driver: SourceDriver, count: int) -> int:

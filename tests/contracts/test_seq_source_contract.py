@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from flume_testkit import SourceContract, SourceDriver
+
 from flume_sdk import Source
 from flume_sdk.components.seq_source import SequenceSource
-from flume_testkit import SourceContract, SourceDriver
 
 __all__ = ["TestSequenceSourceContract", "drive_seq"]
 
 
 def drive_seq(driver: SourceDriver, count: int) -> int:
-    """Call ``process()`` ``count`` times; the acknowledged events are how far the sequence moved."""
+    """``count`` calls to ``process()``; acknowledged = how far the sequence moved."""
     source = driver.source
     assert isinstance(source, SequenceSource)
     before = source.next_value

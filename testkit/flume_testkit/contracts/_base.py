@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import pytest
-from flume_sdk import Component, LifecycleState
 
+from flume_sdk import Component, LifecycleState
 from flume_testkit.drivers import new_threads
 
 __all__ = ["ContractBase", "LifecycleChecks", "broken"]
@@ -50,10 +51,8 @@ class ContractBase:
         todo: list[Callable[[], Any]] = []
         yield todo
         for action in reversed(todo):
-            try:
+            with contextlib.suppress(Exception):
                 action()
-            except Exception:  # noqa: BLE001, S110 - cleanup must not mask the test's verdict
-                pass
 
 
 class LifecycleChecks:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
+
 from flume_sdk import (
     Channel,
     ChannelException,
@@ -24,7 +25,6 @@ from flume_sdk import (
     Event,
     TransactionStateError,
 )
-
 from flume_testkit.contracts._base import ContractBase, LifecycleChecks, broken
 from flume_testkit.drivers import ChannelDriver, DriverTimeout, run_in_thread
 from flume_testkit.events import EventFactory, event_ids
@@ -95,7 +95,9 @@ class ChannelContract(ContractBase, LifecycleChecks):
             "a channel must hand events out in the order they were committed (FIFO)",
             f"put {event_ids(events)}, took {event_ids(got)}")
 
-    def test_uncommitted_puts_are_invisible(self, open_channel: Callable[..., ChannelDriver]) -> None:
+    def test_uncommitted_puts_are_invisible(
+        self, open_channel: Callable[..., ChannelDriver]
+    ) -> None:
         driver = open_channel(capacity="100", transactionCapacity="10")
         tx = driver.channel.get_transaction()
         tx.begin()
@@ -335,7 +337,7 @@ def _guard(errors: list[BaseException], fn: Callable[..., None], *args: Any) -> 
     def run() -> None:
         try:
             fn(*args)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
+        except BaseException as exc:
             errors.append(exc)
     return run
 

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flume_sdk import ConfigurationError, Event, Interceptor
 
+from flume_sdk import ConfigurationError, Event, Interceptor
 from flume_testkit.contracts._base import ContractBase, broken
 from flume_testkit.events import EventFactory, copy_events
 

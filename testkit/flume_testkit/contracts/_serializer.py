@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
-from flume_sdk import Event, EventSerializer
 
+from flume_sdk import Event, EventSerializer
 from flume_testkit.contracts._base import ContractBase, broken
 from flume_testkit.events import EventFactory
 
@@ -131,7 +131,7 @@ class SerializerContract(ContractBase):
         first = self._session(make_serializer, out, serializer_events[:3])
         probe = make_serializer(out)
         if not probe.supports_reopen:
-            with pytest.raises(Exception):  # noqa: B017, PT011 - any refusal will do
+            with pytest.raises(Exception):  # noqa: B017 - any refusal will do
                 probe.after_reopen()
             return
         both = self._session(make_serializer, out, serializer_events[3:], reopen=True)

@@ -24,8 +24,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import pytest
-from flume_sdk import Component, Event, EventDeliveryException, Sink, Status
 
+from flume_sdk import Component, Event, EventDeliveryException, Sink, Status
 from flume_testkit.contracts._base import ContractBase, LifecycleChecks, broken
 from flume_testkit.drivers import SinkDriver
 from flume_testkit.events import EventFactory, event_ids

@@ -25,8 +25,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flume_sdk import Channel, ChannelProcessor, ChannelSelector, Component, Source
 
+from flume_sdk import Channel, ChannelProcessor, ChannelSelector, Component, Source
 from flume_testkit.contracts._base import ContractBase, LifecycleChecks, broken
 from flume_testkit.drivers import SourceDriver
 from flume_testkit.fakes import ChannelFailure, RecordingChannel, RecordingInterceptor

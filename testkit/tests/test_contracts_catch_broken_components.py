@@ -1,0 +1,257 @@
+"""Each contract fails a deliberately broken component, naming the broken promise.
+
+Every case writes a small plugin test module with pytester, runs it in-process
+(the testkit registers itself through its pytest11 entry point), and checks
+the verdict and the message.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+__all__: list[str] = []
+
+pytest_plugins = ["pytester"]
+
+_HEADER = """
+from __future__ import annotations
+import pytest
+from flume_sdk import *
+from flume_testkit import *
+from flume_testkit.fakes import RecordingChannelSettings
+"""
+
+
+def _run(pytester: pytest.Pytester, body: str, *args: str) -> pytest.RunResult:
+    pytester.makepyfile(test_plugin=_HEADER + textwrap.dedent(body))
+    # hypothesis' pytest plugin costs about a second per session; these runs do not need it
+    return pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:hypothesispytest",
+                                        "-q", *args)
+
+
+def _failed_with(result: pytest.RunResult, promise: str) -> None:
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) >= 1, result.stdout.str()
+    result.stdout.fnmatch_lines([f"*contract broken: {promise}*"])
+
+
+LOSING_CHANNEL = """
+class LosingChannel(RecordingChannel):
+    '''Forgets the events of a rolled-back take.'''
+    def _rollback(self, takes):
+        with self._lock:
+            self._in_flight -= len(takes)
+            self.rollbacks += 1
+
+class TestLosingChannel(ChannelContract):
+    @pytest.fixture
+    def make_channel(self):
+        return lambda **o: LosingChannel.from_config("c1", o)
+"""
+
+
+def test_channel_contract_fails_a_channel_that_loses_rolled_back_takes(
+    pytester: pytest.Pytester,
+) -> None:
+    result = _run(pytester, LOSING_CHANNEL, "-k", "rolled_back_take")
+    _failed_with(result, "a rolled-back take must return the events to the channel in order")
+
+
+def test_channel_contract_passes_the_recording_channel(pytester: pytest.Pytester) -> None:
+    body = LOSING_CHANNEL.replace("LosingChannel.from_config", "RecordingChannel.from_config")
+    result = _run(pytester, body)
+    assert result.parseoutcomes().get("failed", 0) == 0, result.stdout.str()
+
+
+EAGER_SINK = """
+class EagerSink(Sink):
+    '''Commits the take, then writes: a failed write loses the batch.'''
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.written, self.broken = [], False
+    def process(self):
+        with self.channel.transaction() as tx:
+            events = tx.take_batch(100)
+        if not events:
+            return Status.BACKOFF
+        if self.broken:
+            raise EventDeliveryException("destination down")
+        self.written.extend(events)
+        return Status.READY
+
+class TestEagerSink(SinkContract):
+    @pytest.fixture
+    def make_sink(self):
+        return lambda **o: EagerSink("k1")
+    @pytest.fixture
+    def delivered(self):
+        return lambda sink: sink.written
+    @pytest.fixture
+    def break_destination(self):
+        return lambda sink: setattr(sink, "broken", True)
+    @pytest.fixture
+    def heal_destination(self):
+        return lambda sink: setattr(sink, "broken", False)
+"""
+
+
+def test_sink_contract_fails_a_sink_that_commits_before_writing(
+    pytester: pytest.Pytester,
+) -> None:
+    result = _run(pytester, EAGER_SINK, "-k", "commits_only_after_the_write")
+    _failed_with(result, "a sink must commit its take only after the destination acknowledged "
+                 "the write")
+
+
+def test_sink_contract_fails_a_sink_that_loses_a_failed_batch(pytester: pytest.Pytester) -> None:
+    result = _run(pytester, EAGER_SINK, "-k", "failed_write_rolls_back")
+    _failed_with(result, "a failed write must roll back and keep every event in the channel")
+
+
+EAGER_SOURCE = """
+class EagerSource(ScriptedSource):
+    '''Acknowledges a batch before handing it to the channel processor.'''
+    def process(self):
+        with self._lock:
+            batch = self._pending.popleft() if self._pending else None
+        if batch is None:
+            return Status.BACKOFF
+        self.acknowledged.extend(batch)
+        try:
+            self.channel_processor.process_batch(batch)
+        except ChannelException:
+            return Status.BACKOFF
+        return Status.READY
+
+def drive(driver, count):
+    before = len(driver.source.acknowledged)
+    driver.source.feed(EventFactory().batch(count))
+    driver.process(times=count)
+    return len(driver.source.acknowledged) - before
+
+class TestEagerSource(SourceContract):
+    @pytest.fixture
+    def make_source(self):
+        return lambda **o: EagerSource.from_config("r1", o)
+    @pytest.fixture
+    def drive_source(self):
+        return drive
+"""
+
+
+def test_source_contract_fails_a_source_that_acknowledges_before_commit(
+    pytester: pytest.Pytester,
+) -> None:
+    result = _run(pytester, EAGER_SOURCE, "-k", "while_the_channel_is_full")
+    _failed_with(result, "a source must never acknowledge events before the channel committed")
+
+
+def test_source_contract_passes_the_scripted_source(pytester: pytest.Pytester) -> None:
+    result = _run(pytester, EAGER_SOURCE.replace("EagerSource.from_config",
+                                                 "ScriptedSource.from_config"))
+    assert result.parseoutcomes().get("failed", 0) == 0, result.stdout.str()
+
+
+SPLIT_INTERCEPTOR = """
+class Upper(Interceptor):
+    '''Upper-cases bodies one by one, but its batch path forgets to.'''
+    def intercept(self, event):
+        event.body = event.body.upper()
+        return event
+    def intercept_batch(self, events):
+        return list(events)
+
+class TestSplitInterceptor(InterceptorContract):
+    @pytest.fixture
+    def make_interceptor(self):
+        return lambda **o: Upper.from_config("i1", o)
+"""
+
+
+def test_interceptor_contract_fails_an_interceptor_whose_batch_path_differs(
+    pytester: pytest.Pytester,
+) -> None:
+    result = _run(pytester, SPLIT_INTERCEPTOR, "-k", "filtered_map")
+    _failed_with(result, "intercept_batch(events) must equal [[]intercept(e) for e in events[]]")
+
+
+TRUNCATING_SERIALIZER = """
+class Truncating(EventSerializer):
+    '''Writes bodies, then rewrites the stream from the start in before_close.'''
+    def write(self, event):
+        self.out.write(event.body + b"\\n")
+    def before_close(self):
+        self.out.seek(0)
+        self.out.write(b"TRAILER")
+
+class TestTruncating(SerializerContract):
+    @pytest.fixture
+    def make_serializer(self):
+        return lambda out, **o: Truncating.create(out, o)
+"""
+
+
+def test_serializer_contract_fails_a_serializer_that_rewrites_on_close(
+    pytester: pytest.Pytester,
+) -> None:
+    result = _run(pytester, TRUNCATING_SERIALIZER, "-k", "only_appends")
+    _failed_with(result, "flush() must push every written event to the stream and "
+                 "before_close() may only append")
+
+
+THREAD_LEAKING_CHANNEL = """
+import threading
+
+class LeakyChannel(RecordingChannel):
+    '''Starts a thread and never ends it.'''
+    def do_start(self):
+        self._never = threading.Event()
+        threading.Thread(target=self._never.wait, args=(8,), daemon=True,
+                         name="leaky-worker").start()
+
+class TestLeaky(ChannelContract):
+    @pytest.fixture
+    def make_channel(self):
+        return lambda **o: LeakyChannel.from_config("c1", o)
+"""
+
+
+def test_lifecycle_checks_fail_a_component_that_leaves_a_thread_behind(
+    pytester: pytest.Pytester,
+) -> None:
+    """Takes about 5 s: the check gives a new thread that long to end before failing."""
+    result = _run(pytester, THREAD_LEAKING_CHANNEL, "-k", "no_threads_behind")
+    _failed_with(result, "stop() must end every thread the component started")
+    result.stdout.fnmatch_lines(["*leaky-worker*"])
+
+
+SKIPPING = """
+class TestSkips(ChannelContract):
+    skip_contract = {"test_takes_are_fifo": REASON}
+    @pytest.fixture
+    def make_channel(self):
+        return lambda **o: RecordingChannel.from_config("c1", o)
+"""
+
+
+def test_skip_contract_with_a_reason_skips_and_shows_the_reason(pytester: pytest.Pytester) -> None:
+    result = _run(pytester, SKIPPING.replace("REASON", "'ordering is per partition'"),
+                  "-k", "fifo", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*contract skipped: ordering is per partition*"])
+
+
+def test_skip_contract_without_a_reason_fails(pytester: pytest.Pytester) -> None:
+    result = _run(pytester, SKIPPING.replace("REASON", "'  '"), "-k", "fifo")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*skipping a contract test needs a written reason*"])
+
+
+def test_skip_contract_naming_an_unknown_test_fails(pytester: pytest.Pytester) -> None:
+    body = SKIPPING.replace("test_takes_are_fifo", "test_takes_are_fifoo").replace(
+        "REASON", "'typo'")
+    result = _run(pytester, body, "-k", "round_trip")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*names 'test_takes_are_fifoo', which is not a contract test*"])
