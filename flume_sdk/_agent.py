@@ -143,7 +143,7 @@ class Agent:
     def _start_one(self, what: object, start: object) -> None:
         try:
             start()  # type: ignore[operator]
-        except Exception as exc:  # noqa: BLE001 - the supervisor retries
+        except Exception as exc:
             log.error("%s failed to start (will retry): %s", what, exc)
             target = what if isinstance(what, Component) else None
             if target is not None:
@@ -299,5 +299,5 @@ def _move_events(source: Channel, target: Channel) -> int:
 def _quietly(stop: object, what: object) -> None:
     try:
         stop()  # type: ignore[operator]
-    except Exception as exc:  # noqa: BLE001 - stopping must go on for the rest
+    except Exception as exc:
         log.error("stopping %s failed: %s", what, exc)

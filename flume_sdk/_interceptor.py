@@ -31,7 +31,7 @@ class Interceptor:
 
     def __init__(self, name: str, settings: Any = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self.name = name
-        self.settings = settings if settings is not None else self.Settings()
+        self.settings: Any = settings if settings is not None else self.Settings()
         self.clock = clock
         self.closed = False
 
@@ -45,7 +45,7 @@ class Interceptor:
         component: str | None = None,
         locations: Mapping[str, Location] | None = None,
     ) -> Self:
-        settings = parse_settings(
+        settings: Any = parse_settings(
             cls.Settings, properties or {}, component=component or name, locations=locations
         )
         return cls(name, settings, clock=clock)

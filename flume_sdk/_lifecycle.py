@@ -53,7 +53,7 @@ class Component:
 
     def __init__(self, name: str, settings: Any = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self.name = name
-        self.settings = settings if settings is not None else self.Settings()
+        self.settings: Any = settings if settings is not None else self.Settings()
         self.clock = clock
         self.counter = Counter(self.counter_kind, name, self.counter_extra)
         self.counter.component_type = type(self).__name__
@@ -76,7 +76,7 @@ class Component:
         Raises:
             ConfigurationError: listing every problem in the properties.
         """
-        settings = parse_settings(
+        settings: Any = parse_settings(
             cls.Settings, properties or {}, component=component or name, locations=locations
         )
         return cls(name, settings, clock=clock)

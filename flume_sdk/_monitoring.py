@@ -19,8 +19,9 @@ from flume_sdk._counters import Counter
 
 __all__ = ["MonitoringServer", "flume_json", "prometheus_text"]
 
-_HOME = b"<html><body><h1>flume-sdk agent</h1><a href='/metrics'>/metrics</a> " \
-    b"<a href='/metrics/prometheus'>/metrics/prometheus</a> <a href='/health'>/health</a></body></html>"
+_HOME = (b"<html><body><h1>flume-sdk agent</h1><a href='/metrics'>/metrics</a> "
+         b"<a href='/metrics/prometheus'>/metrics/prometheus</a> "
+         b"<a href='/health'>/health</a></body></html>")
 
 
 def flume_json(counters: list[Counter]) -> dict[str, dict[str, str]]:
@@ -58,7 +59,7 @@ class MonitoringServer:
     """
 
     def __init__(self, counters: Callable[[], list[Counter]], health: Callable[[], dict[str, Any]],
-                 host: str = "0.0.0.0", port: int = 41414) -> None:  # noqa: S104 - Flume's default
+                 host: str = "0.0.0.0", port: int = 41414) -> None:
         handler = _handler(counters, health)
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
@@ -84,7 +85,7 @@ class MonitoringServer:
 def _handler(counters: Callable[[], list[Counter]],
              health: Callable[[], dict[str, Any]]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             if path == "/metrics":
                 self._send(200, "application/json", json.dumps(flume_json(counters())).encode())
@@ -99,10 +100,10 @@ def _handler(counters: Callable[[], list[Counter]],
             else:
                 self._send(404, "text/plain", b"not found\n")
 
-        def do_TRACE(self) -> None:  # noqa: N802
+        def do_TRACE(self) -> None:
             self._send(403, "text/plain", b"forbidden\n")
 
-        do_OPTIONS = do_TRACE  # noqa: N815
+        do_OPTIONS = do_TRACE
 
         def _send(self, status: int, content_type: str, body: bytes) -> None:
             self.send_response(status)
@@ -111,7 +112,7 @@ def _handler(counters: Callable[[], list[Counter]],
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             """Requests are not worth a log line each."""
 
     return Handler

@@ -10,13 +10,15 @@ depended on it, and the rest is returned.
 
 from __future__ import annotations
 
+import difflib
+
 import attrs
 
 from flume_sdk._channel import Channel
 from flume_sdk._channel_processor import ChannelProcessor
 from flume_sdk._clock import SYSTEM_CLOCK, Clock
 from flume_sdk._config import AgentConfig, ComponentConfig
-from flume_sdk._errors import ConfigurationError, PluginError, Problem
+from flume_sdk._errors import ConfigurationError, Location, PluginError, Problem
 from flume_sdk._interceptor import Interceptor
 from flume_sdk._plugins import PluginKind, PluginRegistry, default_registry
 from flume_sdk._runners import SinkRunner, SourceRunner
@@ -76,18 +78,19 @@ class _Build:
             return None
 
     def construct(self, conf: ComponentConfig, cls: type, props: dict[str, str],
-                  locations: dict, *args: object, **kwargs: object) -> object | None:
+                  locations: dict[str, Location], *args: object, **kwargs: object) -> object | None:
         try:
-            return cls.from_config(*args, props, component=conf.path,  # type: ignore[attr-defined]
-                                   locations=locations, **kwargs)
+            built: object = cls.from_config(  # type: ignore[attr-defined]
+                *args, props, component=conf.path, locations=locations, **kwargs)
+            return built
         except ConfigurationError as exc:
             self.problems.extend(exc.problems)
-        except Exception as exc:  # noqa: BLE001 - a constructor failing is a config problem
+        except Exception as exc:
             self.fail(conf, f"could not be configured: {type(exc).__name__}: {exc}")
         return None
 
 
-def _own_properties(conf: ComponentConfig) -> tuple[dict[str, str], dict]:
+def _own_properties(conf: ComponentConfig) -> tuple[dict[str, str], dict[str, Location]]:
     skip = _FRAMEWORK_KEYS.get(conf.section, ("type",))
     keep = {k: v for k, v in conf.properties.items()
             if not any(k == s or (s.endswith(".") and k.startswith(s)) or
@@ -270,8 +273,6 @@ def _build_sink_runners(build: _Build, pipeline: Pipeline) -> None:
             pipeline.sink_runners.append(SinkRunner(name, processor, build.clock))
 
 
-def _did_you_mean(name: str, known: dict) -> str | None:
-    import difflib
-
+def _did_you_mean(name: str, known: dict[str, ComponentConfig]) -> str | None:
     close = difflib.get_close_matches(name, list(known), n=1)
     return f"did you mean {close[0]!r}?" if close else None

@@ -77,7 +77,7 @@ class PollingLoop:
         while not stopping.is_set():
             try:
                 status = self._process()
-            except Exception as exc:  # noqa: BLE001 - the loop must outlive any failure
+            except Exception as exc:
                 self.errors += 1
                 log.error("%s: process() failed: %s", self.name, exc, exc_info=exc)
                 if self._on_error:

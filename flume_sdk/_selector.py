@@ -41,7 +41,7 @@ class ChannelSelector:
 
     def __init__(self, channels: Sequence[Channel], settings: Any = None, *, component: str = "") -> None:
         self.channels = list(channels)
-        self.settings = settings if settings is not None else self.Settings()
+        self.settings: Any = settings if settings is not None else self.Settings()
         self.component = component
         self.by_name = {c.name: c for c in self.channels}
 
@@ -54,7 +54,7 @@ class ChannelSelector:
         component: str = "selector",
         locations: Mapping[str, Location] | None = None,
     ) -> Self:
-        settings = parse_settings(cls.Settings, properties or {}, component=component,
+        settings: Any = parse_settings(cls.Settings, properties or {}, component=component,
                                   locations=locations)
         return cls(channels, settings, component=component)
 

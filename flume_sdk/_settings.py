@@ -230,7 +230,8 @@ def _key_of(field: attrs.Attribute) -> str:  # type: ignore[type-arg]
 
 def _resolved_fields(cls: type) -> tuple[attrs.Attribute, ...]:  # type: ignore[type-arg]
     attrs.resolve_types(cls)
-    return attrs.fields(cls)
+    fields: tuple[attrs.Attribute, ...] = attrs.fields(cls)  # type: ignore[type-arg]
+    return fields
 
 
 @attrs.define
@@ -352,7 +353,7 @@ def describe_settings(cls: type) -> list[SettingDoc]:
         elif _SPEC in field.metadata:
             default = field.default
             if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-                default = default.factory()
+                default = default.factory()  # type: ignore[union-attr]
             required = default is attrs.NOTHING
             shown = "" if required else repr(default)
             type_name = getattr(field.type, "__name__", str(field.type))

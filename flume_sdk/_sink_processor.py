@@ -33,7 +33,7 @@ class SinkProcessor:
         component: str = "",
     ) -> None:
         self.sinks = list(sinks)
-        self.settings = settings if settings is not None else self.Settings()
+        self.settings: Any = settings if settings is not None else self.Settings()
         self.clock = clock
         self.component = component
 
@@ -47,7 +47,7 @@ class SinkProcessor:
         component: str = "processor",
         locations: Mapping[str, Location] | None = None,
     ) -> Self:
-        settings = parse_settings(cls.Settings, properties or {}, component=component,
+        settings: Any = parse_settings(cls.Settings, properties or {}, component=component,
                                   locations=locations)
         return cls(sinks, settings, clock=clock, component=component)
 

@@ -23,8 +23,8 @@ from flume_sdk._agent import Agent, load_config
 from flume_sdk._errors import ConfigurationError
 from flume_sdk._monitoring import MonitoringServer
 from flume_sdk._pipeline import build_pipeline
-from flume_sdk._plugins import check_all, default_registry
-from flume_sdk._settings import describe_settings
+from flume_sdk._plugins import PluginInfo, PluginRegistry, check_all, default_registry
+from flume_sdk._settings import SettingDoc, describe_settings
 
 __all__ = ["main"]
 
@@ -154,7 +154,7 @@ def _start_monitoring(agent: Agent, defines: dict[str, str]) -> MonitoringServer
         log.error("flume.monitoring.type=%s is not supported (supported: http)", kind)
         return None
     port = int(defines.get("flume.monitoring.port", "41414"))
-    host = defines.get("flume.monitoring.host", "0.0.0.0")  # noqa: S104 - Flume's default
+    host = defines.get("flume.monitoring.host", "0.0.0.0")
     server = MonitoringServer(agent.counters, agent.health, host=host, port=port)
     server.start()
     log.info("monitoring on http://%s:%d/metrics", host, server.port)
@@ -197,7 +197,7 @@ def _plugins(args: argparse.Namespace) -> int:
     if args.json:
         out = []
         for info, err in rows:
-            row = {"kind": info.kind.label, "type": info.type_name, "class": info.value,
+            row: dict[str, object] = {"kind": info.kind.label, "type": info.type_name, "class": info.value,
                    "distribution": info.distribution, "version": info.version}
             if args.check:
                 row["status"] = "ok" if err is None else str(err)
@@ -212,12 +212,13 @@ def _plugins(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _settings_docs(registry: object, info: object) -> list[object]:
-    cls = default_registry().load(info.kind, info.type_name)  # type: ignore[attr-defined]
-    return describe_settings(cls.Settings) if hasattr(cls, "Settings") else []
+def _settings_docs(registry: PluginRegistry, info: PluginInfo) -> list[SettingDoc]:
+    cls = registry.load(info.kind, info.type_name)
+    settings = getattr(cls, "Settings", None)
+    return describe_settings(settings) if settings is not None else []
 
 
-def _doc(doc: object) -> dict[str, object]:
+def _doc(doc: SettingDoc) -> dict[str, object]:
     return {k: getattr(doc, k) for k in ("key", "type", "default", "required", "help")}
 
 

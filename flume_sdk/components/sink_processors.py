@@ -75,12 +75,15 @@ class FailoverSinkProcessor(SinkProcessor):
         self._failed: list[_Penalised] = []
 
     def _priorities_of(self, sinks: list[Sink]) -> dict[str, int]:
-        problems, out, seen = [], {}, {}
+        problems: list[Problem] = []
+        out: dict[str, int] = {}
+        seen: dict[int, str] = {}
         names = {s.name for s in sinks}
         for name, text in self.settings.priority.items():
             key = f"priority.{name}"
             if name not in names:
-                problems.append(Problem(self.component, f"names sink {name!r}, not in the group", key))
+                problems.append(Problem(self.component, f"names sink {name!r}, not in the group",
+                                        key))
                 continue
             try:
                 out[name] = int(text)
