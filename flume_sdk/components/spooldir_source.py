@@ -54,8 +54,8 @@ from flume_sdk import (
     setting,
 )
 from flume_sdk.components.deserializers import (
-    Decoding,
     DecodeError,
+    Decoding,
     Deserializer,
     Mark,
     build_deserializer,
@@ -77,7 +77,7 @@ def _regex(_inst: Any, attr: Any, value: str) -> None:
 
 @attrs.frozen(kw_only=True)
 class SpoolDirectorySourceSettings:
-    spool_dir: Path = setting("spoolDir", required=True,  # noqa: RUF009
+    spool_dir: Path = setting("spoolDir", required=True,
                               help="directory watched for new files")
     file_suffix: str = setting(default=".COMPLETED", help="appended to a file once consumed")
     delete_policy: str = setting(default="never", validator=one_of("never", "immediate"),
@@ -109,7 +109,7 @@ class SpoolDirectorySourceSettings:
                                        help="undecodable bytes: FAIL (quarantine the file), "
                                             "REPLACE (with U+FFFD) or IGNORE (drop them)")
     deserializer: str = setting(default="LINE", help="LINE, AVRO, BLOB or package.module:Class")
-    deserializer_properties: dict[str, str] = namespace(  # noqa: RUF009
+    deserializer_properties: dict[str, str] = namespace(
         "deserializer.", help="the deserializer's keys (deserializer.maxLineLength ...)")
     quarantine_dir: str = setting(default=".failed",
                                   help="where bad files go with a .reason file; relative to "
