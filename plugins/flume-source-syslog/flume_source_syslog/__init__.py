@@ -18,8 +18,15 @@ from flume_source_syslog._parser import (
     SyslogParser,
     parse_keep_fields,
 )
+from flume_source_syslog._settings import (
+    MultiportSyslogTcpSettings,
+    SyslogTcpSettings,
+    SyslogUdpSettings,
+)
 from flume_source_syslog._stream import SyslogStream, decode_datagram
+from flume_source_syslog._tcp import MultiportSyslogTcpSource, SyslogTcpSource
 from flume_source_syslog._timestamps import TimestampReader
+from flume_source_syslog._udp import SyslogUdpSource
 
 __all__ = [
     "FACILITY",
@@ -33,10 +40,16 @@ __all__ = [
     "VERSION",
     "Fragment",
     "LineFramer",
+    "MultiportSyslogTcpSettings",
+    "MultiportSyslogTcpSource",
     "OctetFramer",
     "StreamFramer",
     "SyslogParser",
     "SyslogStream",
+    "SyslogTcpSettings",
+    "SyslogTcpSource",
+    "SyslogUdpSettings",
+    "SyslogUdpSource",
     "TimestampReader",
     "decode_datagram",
     "parse_keep_fields",

@@ -1,0 +1,108 @@
+"""``syslogudp``: one datagram is one message (RFC 5426).
+
+UDP has no way to push back on a sender. Datagrams that arrive in one burst are delivered as one
+batch; if the channel refuses it, the events are dropped and counted (``EventDroppedCount``,
+``ChannelWriteFail``) with the reason logged, instead of vanishing silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import ClassVar
+
+from flume_sdk import EventDrivenSource
+
+from flume_source_syslog._loop import BatchDelivery, LoopThread, reverse_dns
+from flume_source_syslog._parser import Parsed, SyslogParser
+from flume_source_syslog._settings import SyslogUdpSettings
+from flume_source_syslog._stream import decode_datagram
+
+__all__ = ["SyslogUdpSource"]
+
+_RECEIVE_BUFFER = 4 * 1024 * 1024
+
+
+class _Datagrams(asyncio.DatagramProtocol):
+    def __init__(self, source: SyslogUdpSource, parser: SyslogParser) -> None:
+        self._source = source
+        self._parser = parser
+        self._burst: dict[tuple[str, ...], list[Parsed]] = {}
+        self._scheduled = False
+
+    def datagram_received(self, data: bytes, addr: tuple[str | bytes | None, int]) -> None:
+        parsed = decode_datagram(self._parser, data, self._parser.now())
+        if parsed is None:
+            return
+        self._burst.setdefault(self._source.extra_for(str(addr[0])), []).append(parsed)
+        if not self._scheduled:
+            self._scheduled = True
+            self._source.loop_thread.loop.call_soon(self._deliver)
+
+    def _deliver(self) -> None:
+        self._scheduled = False
+        burst, self._burst = self._burst, {}
+        for extra, parsed in burst.items():
+            delivery = BatchDelivery(
+                self._source, self._source.loop_thread.loop, dict(zip(extra[::2], extra[1::2])),
+                lambda blocked: None,
+            )
+            delivery.add(parsed)
+            if delivery.blocked:
+                dropped = delivery.drop("channel full; UDP cannot apply backpressure")
+                delivery.cancel()
+                self._source.counter.incr("EventDroppedCount", dropped)
+
+
+class SyslogUdpSource(EventDrivenSource):
+    """Flume's ``syslogudp``."""
+
+    Settings: ClassVar[type] = SyslogUdpSettings
+    settings: SyslogUdpSettings
+    counter_extra: ClassVar[tuple[str, ...]] = ("EventDroppedCount",)
+
+    def do_start(self) -> None:
+        self.dns_cache: dict[str, str] = {}
+        parser = SyslogParser(
+            keep_fields=self.settings.keep_fields,
+            charset=self.settings.charset.get("default", "utf-8"),
+            now=self.clock.time,
+        )
+        self.loop_thread = LoopThread(f"SyslogUdpSource-{self.name}")
+        try:
+            self._transport = self.loop_thread.call(lambda: self._bind(parser))
+        except BaseException:
+            self.loop_thread.close()
+            raise
+
+    async def _bind(self, parser: SyslogParser) -> asyncio.DatagramTransport:
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: _Datagrams(self, parser), local_addr=(self.settings.host, self.settings.port)
+        )
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            import socket
+
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RECEIVE_BUFFER)
+        return transport
+
+    @property
+    def port(self) -> int:
+        """The bound port (resolves port 0)."""
+        return int(self._transport.get_extra_info("sockname")[1])
+
+    def extra_for(self, address: str) -> tuple[str, ...]:
+        """Extra headers for a datagram from ``address``, flattened (hashable)."""
+        settings = self.settings
+        extra: list[str] = []
+        if settings.client_ip_header:
+            extra += [settings.client_ip_header, address]
+        if settings.client_hostname_header:
+            extra += [settings.client_hostname_header, reverse_dns(address, self.dns_cache)]
+        return tuple(extra)
+
+    def do_stop(self) -> None:
+        try:
+            self.loop_thread.loop.call_soon_threadsafe(self._transport.close)
+        finally:
+            self.loop_thread.close()
