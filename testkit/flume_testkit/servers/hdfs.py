@@ -338,7 +338,8 @@ class HdfsCluster:
 
     def _java_argv(self, main: str, *opts: str) -> list[str]:
         cp = os.pathsep.join([str(self.conf_dir), str(self._lib / "*")])
-        return [self._java, *opts, "-XX:+UseSerialGC", "-Djava.net.preferIPv4Stack=true",
+        return [self._java, *opts, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Djava.net.preferIPv4Stack=true",
                 f"-Dhadoop.log.dir={self.base_dir / 'logs'}", "-cp", cp, main]
 
     def _daemon(self, name: str, main: str, heap: str) -> ServerProcess:
@@ -367,7 +368,11 @@ class HdfsCluster:
         for app in _WEBAPPS:
             (conf / "webapps" / app).mkdir(parents=True, exist_ok=True)
             (conf / "webapps" / app / "index.html").touch()
-        (conf / "core-site.xml").write_text(_site_xml({"fs.defaultFS": self.namenode_uri}))
+        (conf / "core-site.xml").write_text(_site_xml({
+            "fs.defaultFS": self.namenode_uri,
+            # The DataNode reconnects sooner after a NameNode restart.
+            "ipc.client.connect.retry.interval": "250",
+        }))
         (conf / "hdfs-site.xml").write_text(_site_xml(self._hdfs_site()))
         (conf / "log4j.properties").write_text(_LOG4J)
 

@@ -91,6 +91,18 @@ def test_data_survives_namenode_restart(hdfs_cluster: HdfsCluster) -> None:
         assert reader.read() == b"kept"
 
 
+def test_closed_file_survives_namenode_crash(hdfs_cluster: HdfsCluster) -> None:
+    client = hdfs_cluster.client()
+    path = f"{_unique_dir()}/crash.log"
+    client.write(path, data=b"synced")
+
+    hdfs_cluster.kill_namenode()
+    hdfs_cluster.start_namenode()
+
+    with client.read(path) as reader:
+        assert reader.read() == b"synced"
+
+
 def test_write_while_datanode_is_down_raises_connection_error(
     hdfs_cluster: HdfsCluster,
 ) -> None:
