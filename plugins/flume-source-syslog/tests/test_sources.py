@@ -165,7 +165,19 @@ def test_bad_client_does_not_stall_a_good_one(tcp, channel) -> None:
     assert any(e.headers.get(STATUS) == "Invalid" for e in events)
 
 
+def _allow_open_files(needed: int) -> None:
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= needed:
+        return
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        pytest.skip(f"needs {needed} open files; the hard limit is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+
+
 def test_thousand_idle_connections_do_not_block_a_working_one(tcp, channel) -> None:
+    _allow_open_files(2200)  # both ends of 1,000 connections live in this process
     source = tcp()
     port = source.ports[0]
     idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(1000)]
