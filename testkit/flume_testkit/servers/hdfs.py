@@ -43,6 +43,7 @@ __all__ = [
     "HdfsUnavailable",
     "SequenceFileError",
     "hadoop_lib",
+    "hadoop_libdir",
     "hdfs_cluster",
     "read_sequence_file",
     "read_sequence_file_header",
@@ -501,6 +502,15 @@ def write_sequence_file(
 
 
 # ---------------------------------------------------------------- fixture
+
+
+@pytest.fixture(scope="session")
+def hadoop_libdir() -> Path:
+    """The Hadoop ``lib/`` dir (for SequenceFile helpers without a cluster); skips without Java."""
+    try:
+        return hadoop_lib()
+    except HdfsUnavailable as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="session")

@@ -180,6 +180,7 @@ def test_sequence_file_on_hdfs_round_trips_through_hadoop_reader(
     assert {r["value_class"] for r in read} == {"org.apache.hadoop.io.BytesWritable"}
 
 
+@pytest.mark.usefixtures("hadoop_libdir")
 def test_sequence_file_header_reports_compression_and_codec(tmp_path: Path) -> None:
     path = tmp_path / "record.seq"
     write_sequence_file(path, [(7, b"seven")], compression="RECORD",
@@ -193,6 +194,7 @@ def test_sequence_file_header_reports_compression_and_codec(tmp_path: Path) -> N
     assert header["value_class"] == "org.apache.hadoop.io.Text"
 
 
+@pytest.mark.usefixtures("hadoop_libdir")
 def test_reading_a_file_that_is_not_a_sequence_file_raises(tmp_path: Path) -> None:
     path = tmp_path / "plain.txt"
     path.write_bytes(b"just text, no SEQ magic")
