@@ -15,6 +15,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+
 from flume_sdk import Sink
 
 __all__: list[str] = []
