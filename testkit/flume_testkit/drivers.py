@@ -321,7 +321,10 @@ class SinkDriver(_Driver):
         Raises:
             DriverTimeout: ``condition`` still false after ``timeout`` seconds.
         """
-        return self._wait(condition, timeout, self.process, f"sink {self.sink.name!r}")
+        def step() -> None:
+            self.process()
+
+        return self._wait(condition, timeout, step, f"sink {self.sink.name!r}")
 
     def run_until_empty(self, timeout: float = 5.0) -> int:
         """Process until the channel holds nothing (by its ``size``)."""

@@ -110,7 +110,7 @@ class RecordingChannel(Channel):
 
     # -- scripting -------------------------------------------------------------------------
 
-    def fail(self, mode: ChannelFailure, times: int | None = None) -> None:
+    def script_failure(self, mode: ChannelFailure, times: int | None = None) -> None:
         """Misbehave in ``mode`` for the next ``times`` occasions (forever when ``None``)."""
         with self._lock:
             self._failures[mode] = times

@@ -51,20 +51,20 @@ def test_recording_channel_records_commits_and_rollbacks(
 
 
 def test_full_channel_refuses_the_commit(recording_channel: RecordingChannel) -> None:
-    recording_channel.fail(ChannelFailure.FULL)
+    recording_channel.script_failure(ChannelFailure.FULL)
     with pytest.raises(ChannelFullException), recording_channel.transaction() as tx:
         tx.put_batch(EventFactory().batch(1))
     assert recording_channel.committed == []
 
 
 def test_fail_on_put_raises_at_the_put(recording_channel: RecordingChannel) -> None:
-    recording_channel.fail(ChannelFailure.FAIL_ON_PUT, times=1)
+    recording_channel.script_failure(ChannelFailure.FAIL_ON_PUT, times=1)
     with pytest.raises(ChannelException, match="on put"), recording_channel.transaction() as tx:
         tx.put_batch(EventFactory().batch(1))
 
 
 def test_scripted_failure_stops_after_its_times(recording_channel: RecordingChannel) -> None:
-    recording_channel.fail(ChannelFailure.FAIL_ON_COMMIT, times=1)
+    recording_channel.script_failure(ChannelFailure.FAIL_ON_COMMIT, times=1)
     with pytest.raises(ChannelException), recording_channel.transaction() as tx:
         tx.put_batch(EventFactory("a").batch(1))
     with recording_channel.transaction() as tx:
@@ -76,7 +76,7 @@ def test_slow_commit_sleeps_on_the_channels_clock() -> None:
     clock = FakeClock()
     channel = RecordingChannel("c1", clock=clock)
     channel.slow_delay = 2.0
-    channel.fail(ChannelFailure.SLOW, times=1)
+    channel.script_failure(ChannelFailure.SLOW, times=1)
     with channel.transaction() as tx:
         tx.put_batch(EventFactory().batch(1))
     assert clock.sleeps == [2.0]
@@ -108,7 +108,7 @@ def test_scripted_source_retries_a_refused_batch_and_acks_after_commit() -> None
     source = ScriptedSource("r1")
     source.set_channel_processor(ChannelProcessor(ChannelSelector([channel])))
     source.feed(EventFactory().batch(3))
-    channel.fail(ChannelFailure.FULL, times=1)
+    channel.script_failure(ChannelFailure.FULL, times=1)
     assert source.process() is Status.BACKOFF and source.acknowledged == []
     assert source.process() is Status.READY
     assert event_ids(source.acknowledged) == event_ids(channel.committed)

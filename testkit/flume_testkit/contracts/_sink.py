@@ -225,7 +225,7 @@ class SinkContract(ContractBase, LifecycleChecks):
         channel = self._channel(driver)
         events = EventFactory().batch(4)
         driver.feed(events)
-        channel.fail(ChannelFailure.FAIL_ON_COMMIT, times=1)
+        channel.script_failure(ChannelFailure.FAIL_ON_COMMIT, times=1)
         status = driver.process()
         assert status is not Status.READY or driver.errors, broken(
             "a sink must not report READY when the channel commit failed")

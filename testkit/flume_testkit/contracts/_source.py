@@ -102,7 +102,7 @@ class SourceContract(ContractBase, LifecycleChecks):
     def _refused(self, source_driver: SourceDriver, drive_source: Drive,
                  mode: ChannelFailure) -> None:
         channel = self._channel(source_driver)
-        channel.fail(mode)
+        channel.script_failure(mode)
         acked = drive_source(source_driver, self.events_per_drive)
         assert acked <= len(channel.committed), broken(
             "a source must never acknowledge events before the channel committed them",
@@ -127,7 +127,7 @@ class SourceContract(ContractBase, LifecycleChecks):
         self, source_driver: SourceDriver, drive_source: Drive
     ) -> None:
         channel = self._channel(source_driver)
-        channel.fail(ChannelFailure.FAIL_ON_COMMIT, times=1)
+        channel.script_failure(ChannelFailure.FAIL_ON_COMMIT, times=1)
         acked = drive_source(source_driver, self.events_per_drive)
         acked += drive_source(source_driver, self.events_per_drive)
         assert acked <= len(channel.committed), broken(
@@ -138,7 +138,7 @@ class SourceContract(ContractBase, LifecycleChecks):
         self, source_driver: SourceDriver, drive_source: Drive
     ) -> None:
         channel = self._channel(source_driver)
-        channel.fail(ChannelFailure.FULL)
+        channel.script_failure(ChannelFailure.FULL)
         refused = drive_source(source_driver, self.events_per_drive)
         channel.heal()
         accepted = drive_source(source_driver, self.events_per_drive)
