@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,11 +27,11 @@ import threading
 import time
 from pathlib import Path
 
+from flume_source_syslog import SyslogTcpSource
+
 from flume_sdk import ChannelProcessor, ChannelSelector, Status
 from flume_sdk.components.file_roll_sink import FileRollSink
 from flume_sdk.components.memory_channel import MemoryChannel
-
-from flume_source_syslog import SyslogTcpSource
 
 __all__ = ["main"]
 

@@ -59,13 +59,14 @@ class LineFramer:
             if not data:
                 return out
         buf = self._pending + data if self._pending else data
-        lines = buf.split(b"\n")
+        lines: list[Frame] = buf.split(b"\n")  # type: ignore[assignment]
         tail = lines.pop()
+        assert isinstance(tail, bytes)
         if b"\r" in buf or b"\n\n" in buf or buf[:1] == b"\n":
-            lines = [line.removesuffix(b"\r") for line in lines]
+            lines = [line.removesuffix(b"\r") for line in lines]  # type: ignore[union-attr]
             lines = [line for line in lines if line]
-        if lines and max(map(len, lines)) > self._max:
-            lines = self._cut_long(lines)
+        if lines and max(map(len, lines)) > self._max:  # type: ignore[arg-type]
+            lines = self._cut_long(lines)  # type: ignore[arg-type]
         if out:
             out.extend(lines)
         else:

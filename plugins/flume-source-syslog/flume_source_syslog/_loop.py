@@ -17,10 +17,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from flume_sdk import ChannelException, Event, Source
-
 from flume_source_syslog._parser import Parsed
 
-__all__ = ["BatchDelivery", "LoopThread", "RETRY_DELAYS"]
+__all__ = ["RETRY_DELAYS", "BatchDelivery", "LoopThread"]
 
 log = logging.getLogger("flume_source_syslog")
 

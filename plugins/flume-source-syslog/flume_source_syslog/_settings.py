@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import attrs
-from flume_sdk import at_least, in_range, namespace, setting
 
+from flume_sdk import at_least, in_range, namespace, setting
 from flume_source_syslog._parser import parse_keep_fields
 
 __all__ = ["MultiportSyslogTcpSettings", "SyslogTcpSettings", "SyslogUdpSettings"]

@@ -8,7 +8,7 @@ raw bytes as body, so routing still works and no byte is lost.
 
 from __future__ import annotations
 
-from flume_source_syslog._framing import Frame, Fragment, StreamFramer
+from flume_source_syslog._framing import Frame, StreamFramer
 from flume_source_syslog._parser import INCOMPLETE, INVALID, STATUS, Parsed, SyslogParser
 
 __all__ = ["SyslogStream", "decode_datagram"]

@@ -15,7 +15,6 @@ import ssl
 from typing import ClassVar
 
 from flume_sdk import EventDrivenSource
-
 from flume_source_syslog._loop import BatchDelivery, LoopThread, reverse_dns
 from flume_source_syslog._parser import SyslogParser
 from flume_source_syslog._settings import MultiportSyslogTcpSettings, SyslogTcpSettings
@@ -72,9 +71,8 @@ class _Connection(asyncio.BufferedProtocol):
         assert self._delivery is not None
         self._eof = True
         self._delivery.add(self._stream.finish())
-        if not self._delivery.blocked:
-            return False  # asyncio closes the transport
-        return True  # keep it until the last events are committed (see _pause)
+        # False: asyncio closes the transport now; True: keep it until the commit (see _pause)
+        return self._delivery.blocked
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._source.connections.discard(self)
@@ -143,7 +141,7 @@ class _TcpSource(EventDrivenSource):
                 now=self.clock.time,
             )
             server = await loop.create_server(
-                lambda port=port, parser=parser: _Connection(self, port, parser),  # type: ignore[misc]
+                lambda port=port, parser=parser: _Connection(self, port, parser),
                 self.settings.host, port, ssl=context, backlog=1024, reuse_address=True,
             )
             servers.append(server)

@@ -11,7 +11,6 @@ import asyncio
 from typing import ClassVar
 
 from flume_sdk import EventDrivenSource
-
 from flume_source_syslog._loop import BatchDelivery, LoopThread, reverse_dns
 from flume_source_syslog._parser import Parsed, SyslogParser
 from flume_source_syslog._settings import SyslogUdpSettings
@@ -43,7 +42,7 @@ class _Datagrams(asyncio.DatagramProtocol):
         burst, self._burst = self._burst, {}
         for extra, parsed in burst.items():
             delivery = BatchDelivery(
-                self._source, self._source.loop_thread.loop, dict(zip(extra[::2], extra[1::2])),
+                self._source, self._source.loop_thread.loop, dict(zip(extra[::2], extra[1::2], strict=True)),
                 lambda blocked: None,
             )
             delivery.add(parsed)

@@ -9,9 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from flume_source_syslog import (
     INCOMPLETE,
     INVALID,
@@ -22,6 +19,8 @@ from flume_source_syslog import (
     SyslogParser,
     SyslogStream,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 NOW = dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC).timestamp()
 MANY = settings(max_examples=5_000, deadline=None, suppress_health_check=list(HealthCheck))

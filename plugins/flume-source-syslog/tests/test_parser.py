@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from flume_source_syslog import (
     INVALID,
     STATUS,

@@ -7,16 +7,16 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from flume_sdk import ChannelProcessor, ChannelSelector, EventDrivenSource
-from flume_sdk.components.memory_channel import MemoryChannel
-from flume_testkit.servers.syslog_peers import send_with_logger
-
 from flume_source_syslog import (
     STATUS,
     MultiportSyslogTcpSource,
     SyslogTcpSource,
     SyslogUdpSource,
 )
+from flume_testkit.servers.syslog_peers import send_with_logger
+
+from flume_sdk import ChannelProcessor, ChannelSelector, EventDrivenSource
+from flume_sdk.components.memory_channel import MemoryChannel
 
 pytestmark = pytest.mark.timeout(60)
 
