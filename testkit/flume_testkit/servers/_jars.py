@@ -37,9 +37,14 @@ def _sdist_path() -> Path:
     if found:
         return found[0]
     dl.mkdir(parents=True, exist_ok=True)
+    # pyspark 2.4.8's setup.py calls pypandoc.convert, which pypandoc >= 1.8 removed; pip builds
+    # the sdist's metadata even for a download, so pin the build dependency it pulls in.
+    constraints = dl / "pyspark-constraints.txt"
+    constraints.write_text("pypandoc<1.8\n")
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
            "-d", str(dl), PYSPARK_SDIST]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+    env = {**os.environ, "PIP_CONSTRAINT": str(constraints)}
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)  # noqa: S603
     return sorted(dl.glob("pyspark-2.4.8*.tar.gz"))[0]
 
 
