@@ -8,6 +8,12 @@ command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
 [ -f /usr/share/java/jersey1-servlet.jar ] || need+=(libjersey1-servlet-java)
 command -v rsyslogd >/dev/null 2>&1 || [ -x /usr/sbin/rsyslogd ] || need+=(rsyslog)
 command -v logger >/dev/null 2>&1 || need+=(bsdutils)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# syslog-ng is unpacked from Debian's .deb files at test time (it conflicts with rsyslog as a
+# package), which needs current package lists.
+if [ "$(id -u)" = 0 ] && [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v lock)" ]; then
+  apt-get update -qq || echo "apt-get update failed; syslog-ng tests will skip" >&2
+fi
 if [ ${#need[@]} -eq 0 ]; then
   echo "system packages: all present"
   exit 0
