@@ -259,7 +259,9 @@ class FileTransaction(Transaction):
         return events[0] if events else None
 
     def do_take_batch(self, max_events: int) -> list[Event]:
-        events, ticket = self.channel.engine.take(max_events)
+        # Like every kernel channel, wait up to keep-alive for a first event.
+        wait = self.channel.settings.keep_alive
+        events, ticket = self.channel.engine.take(max_events, wait=wait)
         if ticket is not None:
             self._tickets.append(ticket)
         return events
