@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -81,13 +82,17 @@ class MemoryChannel(Channel):
             self._changed.notify_all()
 
     def _wait(self, ready: Any) -> bool:
-        """Wait (holding the lock) until ``ready()``, keep-alive passes or ``wake()``."""
+        """Wait (holding the lock) until ``ready()``, keep-alive passes or ``wake()``.
+
+        This blocks on a real condition variable, so its deadline is real time even when
+        the channel runs on a fake clock (a fake clock never advances while we block).
+        """
         if ready():
             return True
-        deadline = self.clock.monotonic() + self.settings.keep_alive
+        deadline = time.monotonic() + self.settings.keep_alive
         wakes = self._wakes
         while not ready():
-            remaining = deadline - self.clock.monotonic()
+            remaining = deadline - time.monotonic()
             if remaining <= 0 or wakes != self._wakes:
                 return False
             self._changed.wait(remaining)
