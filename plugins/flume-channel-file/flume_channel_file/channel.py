@@ -55,7 +55,7 @@ def _to_optional_path(text: str) -> Path | None:
 class FileChannelSettings:
     """Flume's file channel keys."""
 
-    checkpoint_dir: Path = setting(default=_HOME / "checkpoint",  # noqa: RUF009
+    checkpoint_dir: Path = setting(default=_HOME / "checkpoint",
                                    help="where checkpoints are written")
     data_dirs: tuple[Path, ...] = setting(
         default=(_HOME / "data",), converter=_to_dirs,
@@ -74,7 +74,7 @@ class FileChannelSettings:
                                 help="seconds a put waits for room when the channel is full")
     use_dual_checkpoints: bool = setting(default=False,
                                          help="also write every checkpoint to backupCheckpointDir")
-    backup_checkpoint_dir: Path | None = setting(  # noqa: RUF009
+    backup_checkpoint_dir: Path | None = setting(
         default=None, converter=_to_optional_path,
                                                  help="second checkpoint directory")
     fsync_per_transaction: bool = setting(
@@ -86,7 +86,7 @@ class FileChannelSettings:
                                       help="accepted for compatibility; ignored")
     use_fast_replay: bool = setting("use-fast-replay", default=False,
                                     help="accepted for compatibility; replay is always fast")
-    encryption: dict[str, str] = namespace("encryption.", help="not supported")  # noqa: RUF009
+    encryption: dict[str, str] = namespace("encryption.", help="not supported")
 
     def problems(self) -> list[tuple[str, str]]:
         """Cross-key checks."""

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from flume_testkit import ChannelContract
-
 from flume_channel_file import FileChannel
+from flume_testkit import ChannelContract
 
 
 class TestFileChannelContract(ChannelContract):
