@@ -34,6 +34,7 @@ modules hit the module cache and stay quiet.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -84,10 +85,8 @@ _REBIND_TIMEOUT = 15.0
 def _import_kafka_quietly() -> None:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", _KAFKA_IMPORT_NOISE, DeprecationWarning)
-        try:
+        with contextlib.suppress(ImportError):
             import kafka  # noqa: F401 - warms the module cache
-        except ImportError:
-            pass
 
 
 _import_kafka_quietly()
@@ -164,7 +163,7 @@ class _LocalS3:
         self.process.wait_ready(self._answers, timeout=timeout)
 
     def _answers(self) -> bool:
-        with urllib.request.urlopen(f"{self.endpoint}/", timeout=2) as response:  # noqa: S310
+        with urllib.request.urlopen(f"{self.endpoint}/", timeout=2) as response:
             return int(response.status) == 200
 
     def tansu_env(self) -> dict[str, str]:
@@ -222,6 +221,11 @@ class KafkaBroker:
     def pid(self) -> int | None:
         """Pid of the running tansu process, ``None`` when never started."""
         return self._tansu.pid if self._tansu else None
+
+    @property
+    def s3_pid(self) -> int | None:
+        """Pid of the localbucket S3 server; ``None`` for a memory broker or before start."""
+        return self._s3.process.pid if self._s3 else None
 
     @property
     def log_path(self) -> Path:
