@@ -1,0 +1,209 @@
+"""One sink's files: open (journaled), write a batch, check after a failure, cut back, finish.
+
+An :class:`OpenFile` counts only what is durable: ``written`` grows after a
+create or append returned. After a failed write the file is *suspect*: before
+it is used again its real length is compared with ``written`` and any excess
+(a half-done append, or one whose reply was lost) is cut off, so a retried
+batch is not written twice. Finishing a file writes its trailer, renames it
+from the in-use name to the final name (never over an existing file) and marks
+it done in the journal.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from flume_sdk import Event
+from flume_sink_hdfs._filesystem import FileSystemError
+from flume_sink_hdfs._formats import FileFormat, FormatFactory
+from flume_sink_hdfs._journal import Journal, OpenFileEntry
+
+__all__ = ["FileNaming", "Files", "OpenFile"]
+
+log = logging.getLogger("flume_sink_hdfs")
+
+
+@attrs.define(eq=False)
+class OpenFile:
+    """A file being written (or an orphan being finished)."""
+
+    entry: OpenFileEntry
+    fmt: FileFormat | None
+    opened_at: float
+    last_write: float
+    written: int = 0
+    events: int = 0
+    body_bytes: int = 0
+    suspect: bool = False
+    trailer: bytes | None = None
+    close_tries: int = 0
+    next_close: float = 0.0
+
+    @property
+    def mark(self) -> tuple[int, int, int]:
+        return self.written, self.events, self.body_bytes
+
+
+@attrs.frozen(kw_only=True)
+class FileNaming:
+    """Flume's names: ``<dir>/<inUsePrefix><prefix>.<counter><suffix><inUseSuffix>``."""
+
+    in_use_prefix: str
+    in_use_suffix: str
+    suffix: str
+
+    def entry(self, directory: str, prefix: str, counter: int) -> OpenFileEntry:
+        base = f"{prefix}.{counter}{self.suffix}"
+        directory = directory.rstrip("/") or ""
+        return OpenFileEntry(f"{directory}/{self.in_use_prefix}{base}{self.in_use_suffix}",
+                             f"{directory}/{base}")
+
+
+class Files:
+    """File operations of one sink over a filesystem, recorded in its journal.
+
+    Args:
+        fs: the (bounded) filesystem.
+        journal: the open/done record.
+        naming: how names are made.
+        formats: makes a fresh :class:`FileFormat` per file.
+        counter_start: the first file counter (Flume: the start time in millis).
+    """
+
+    def __init__(self, fs: Any, journal: Journal, naming: FileNaming, formats: FormatFactory,
+                 counter_start: int) -> None:
+        self.fs = fs
+        self.journal = journal
+        self.naming = naming
+        self.formats = formats
+        self._counter = counter_start
+
+    def open(self, directory: str, prefix: str, now: float) -> OpenFile:
+        """A new file; it is journaled now and created by its first write."""
+        self._counter += 1
+        entry = self.naming.entry(directory, prefix, self._counter)
+        self.journal.opened(entry)
+        return OpenFile(entry, self.formats(), now, now)
+
+    def write(self, file: OpenFile, events: Sequence[Event], now: float) -> None:
+        """Append ``events`` durably (creating the file on its first write)."""
+        fmt = file.fmt
+        assert fmt is not None
+        first = file.written == 0
+        try:
+            payload = (fmt.header() if first else b"") + fmt.encode(events)
+            if first:
+                self.fs.create(file.entry.in_use, payload)
+            else:
+                self.fs.append(file.entry.in_use, payload)
+        except BaseException:
+            file.suspect = True
+            if first:
+                file.fmt = self.formats()  # the header must be written again
+            raise
+        file.written += len(payload)
+        file.events += len(events)
+        file.body_bytes += sum(len(e.body) for e in events)
+        file.last_write = now
+
+    def reconcile(self, file: OpenFile) -> bool:
+        """Make a suspect file's length equal ``written``; False if it must be abandoned.
+
+        Raises:
+            FileSystemError: the length cannot be read (the filesystem is down).
+        """
+        path = file.entry.in_use
+        size = self.fs.size(path)
+        if size is None:
+            if file.written:
+                log.error("in-use file %s disappeared (had %d bytes); starting it again",
+                          path, file.written)
+                self._restart(file)
+        elif file.written == 0:
+            self.fs.delete(path)  # created by a failed first write: create it again
+        elif size > file.written and not self._cut(path, file.written):
+            return False
+        elif size < file.written:
+            log.error("%s is shorter (%d) than its acknowledged %d bytes", path, size,
+                      file.written)
+            file.written = size
+        file.suspect = False
+        return True
+
+    def _restart(self, file: OpenFile) -> None:
+        file.written = file.events = file.body_bytes = 0
+        file.fmt = self.formats()
+
+    def _cut(self, path: str, length: int) -> bool:
+        try:
+            self.fs.truncate(path, length)
+        except FileSystemError as exc:
+            log.warning("could not cut %s back to %d bytes (%s); it is closed as it is and may "
+                        "repeat events of the retried batch", path, length, exc)
+            return False
+        return True
+
+    def cut_back(self, file: OpenFile, mark: tuple[int, int, int]) -> None:
+        """Undo this batch's writes to ``file`` (the batch failed elsewhere)."""
+        if file.written == mark[0]:
+            return
+        file.written, file.events, file.body_bytes = mark
+        file.suspect = True
+        try:
+            self.reconcile(file)
+        except FileSystemError as exc:
+            log.warning("could not cut %s back yet (%s); it is checked before its next write",
+                        file.entry.in_use, exc)
+
+    def finish(self, file: OpenFile) -> None:
+        """Trailer, rename to the final name, journal ``done``.
+
+        Raises:
+            FileSystemError: a step failed; calling again resumes where it stopped.
+        """
+        path = file.entry.in_use
+        if file.suspect and not self.reconcile(file):
+            file.suspect = False  # closed as it is
+        if file.written == 0:
+            if self.fs.size(path) is not None:
+                self.fs.delete(path)
+        else:
+            self._write_trailer(file)
+            self.fs.release(path)
+            if path != file.entry.final:
+                self._rename(path, file.entry.final)
+        self.journal.finished(path)
+
+    def _write_trailer(self, file: OpenFile) -> None:
+        if file.trailer is None:
+            file.trailer = file.fmt.trailer() if file.fmt is not None else b""
+        if file.trailer:
+            self.fs.append(file.entry.in_use, file.trailer)
+            file.written += len(file.trailer)
+            file.trailer = b""
+
+    def _rename(self, src: str, final: str) -> None:
+        target = final
+        for attempt in range(1, 100):
+            if self.fs.rename(src, target):
+                log.debug("finished %s as %s", src, target)
+                return
+            if self.fs.size(src) is None:
+                return  # an earlier attempt renamed it; its reply was lost
+            target = f"{final}.{attempt}"
+        msg = f"could not rename {src}: {final} and 99 alternatives exist"
+        raise FileSystemError(msg, operation="rename", path=src)
+
+    def orphan(self, entry: OpenFileEntry, now: float) -> OpenFile:
+        """An orphan of an earlier run, to be finished as it is on the filesystem.
+
+        Raises:
+            FileSystemError: its length cannot be read.
+        """
+        size = self.fs.size(entry.in_use)
+        file = OpenFile(entry, None, now, now, written=size or 0, trailer=b"")
+        return file

@@ -1,0 +1,567 @@
+"""``hdfs``: Flume's HDFSEventSink, bucketed rolling files on HDFS (WebHDFS) or locally.
+
+Each event goes to the bucket named by ``hdfs.path`` and ``hdfs.filePrefix``
+with their escapes resolved (``/logs/%{app}/%Y-%m-%d``). A bucket's file is
+written under its in-use name (``FlumeData.<n>.tmp``) and renamed when it rolls:
+after ``hdfs.rollCount`` events, ``hdfs.rollSize`` body bytes, ``hdfs.rollInterval``
+seconds, ``hdfs.idleTimeout`` seconds without writes, on eviction beyond
+``hdfs.maxOpenFiles``, and at stop.
+
+Every batch is appended durably (a WebHDFS CREATE/APPEND that returned, or
+``fsync`` on ``file://``) before the channel transaction commits. When a batch
+fails, what it already wrote is cut back, so the retry does not repeat it. Every
+in-use file is journaled in ``hdfs.stateDir``; at start the files an earlier
+run left open (a kill -9) are finished: renamed as they are, never rewritten.
+
+Filesystems: ``hdfs://nn:8020/path`` (through WebHDFS at ``hdfs.webhdfs.url``,
+default ``http://nn:50070``), ``webhdfs://nn:50070/path``, and ``file:///path``
+or a bare path (the local filesystem, the embedded default).
+"""
+
+from __future__ import annotations
+
+import collections
+import getpass
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Self
+from urllib.parse import urlsplit
+
+import attrs
+
+from flume_sdk import (
+    SYSTEM_CLOCK,
+    BatchSink,
+    Clock,
+    ConfigurationError,
+    Event,
+    EventDeliveryException,
+    EventSerializer,
+    Location,
+    PluginError,
+    PluginKind,
+    PluginNotFoundError,
+    PluginRegistry,
+    Problem,
+    Status,
+    at_least,
+    load_plugin,
+    namespace,
+    one_of,
+    parse_settings,
+    setting,
+)
+from flume_sink_hdfs._codecs import Codec, codec_for
+from flume_sink_hdfs._files import FileNaming, Files, OpenFile
+from flume_sink_hdfs._filesystem import (
+    BoundedFileSystem,
+    FileSystemError,
+    LocalFileSystem,
+    WebHdfsFileSystem,
+)
+from flume_sink_hdfs._formats import (
+    CompressedStreamFormat,
+    DataStreamFormat,
+    FileFormat,
+    SequenceFileFormat,
+)
+from flume_sink_hdfs._journal import Journal, safe_writer_id
+from flume_sink_hdfs.escapes import EscapeError, EscapeTemplate
+
+__all__ = ["HdfsEventSink", "HdfsSinkSettings", "split_location"]
+
+log = logging.getLogger("flume_sink_hdfs")
+
+_SERIALIZER_PREFIX = "serializer."
+_BUILTIN_SERIALIZERS = {
+    "text": "TextSerializer",
+    "header_and_text": "HeaderAndTextSerializer",
+    "avro_event": "AvroEventSerializer",
+}
+_DEFAULT_STATE_DIR = Path("~/.flume-sdk/hdfs-sink").expanduser()
+_UNSUPPORTED = ("hdfs.kerberosPrincipal", "hdfs.kerberosKeytab")
+
+
+def split_location(path: str) -> tuple[str, str, str]:
+    """``hdfs.path`` as ``(scheme, authority, path template)``; bare paths have no scheme."""
+    if "://" not in path:
+        return "", "", path
+    parts = urlsplit(path)
+    return parts.scheme.lower(), parts.netloc, parts.path or "/"
+
+
+@attrs.frozen(kw_only=True)
+class HdfsSinkSettings:
+    path: str = setting("hdfs.path", required=True,
+                        help="directory URI with escapes: hdfs://nn:8020/x/%Y, webhdfs://, file://")
+    file_prefix: str = setting("hdfs.filePrefix", default="FlumeData",
+                               help="file name prefix (escapes allowed)")
+    file_suffix: str = setting("hdfs.fileSuffix", default="",
+                               help="file name suffix; default: the codec's extension")
+    in_use_prefix: str = setting("hdfs.inUsePrefix", default="", help="prefix while written")
+    in_use_suffix: str = setting("hdfs.inUseSuffix", default=".tmp", help="suffix while written")
+    empty_in_use_suffix: bool = setting("hdfs.emptyInUseSuffix", default=False,
+                                        help="write under the final name (no in-use suffix)")
+    roll_interval: float = setting("hdfs.rollInterval", default=30.0, validator=at_least(0),
+                                   help="seconds before a file is rolled; 0 = never")
+    roll_size: int = setting("hdfs.rollSize", default=1024, validator=at_least(0),
+                             help="body bytes before a file is rolled; 0 = never")
+    roll_count: int = setting("hdfs.rollCount", default=10, validator=at_least(0),
+                              help="events before a file is rolled; 0 = never")
+    idle_timeout: float = setting("hdfs.idleTimeout", default=0.0, validator=at_least(0),
+                                  help="seconds without writes before a file is closed; 0 = never")
+    batch_size: int = setting("hdfs.batchSize", default=100, validator=at_least(1),
+                              help="events per transaction")
+    codec: str = setting("hdfs.codeC", default="",
+                         help="gzip, bzip2, deflate, default or snappy")
+    file_type: str = setting("hdfs.fileType", default="SequenceFile",
+                             validator=one_of("SequenceFile", "DataStream", "CompressedStream"),
+                             help="SequenceFile, DataStream or CompressedStream")
+    write_format: str = setting("hdfs.writeFormat", default="Writable",
+                                validator=one_of("Writable", "Text"),
+                                help="SequenceFile values: Writable (BytesWritable) or Text")
+    sequence_compression: str = setting("hdfs.sequenceFile.compressionType", default="BLOCK",
+                                        validator=one_of("BLOCK", "RECORD"),
+                                        help="SequenceFile compression with a codec")
+    max_open_files: int = setting("hdfs.maxOpenFiles", default=5000, validator=at_least(1),
+                                  help="open files before the least recently used is closed")
+    call_timeout: int = setting("hdfs.callTimeout", default=30000, validator=at_least(1),
+                                help="milliseconds any filesystem call may take")
+    threads_pool_size: int = setting("hdfs.threadsPoolSize", default=10, validator=at_least(1),
+                                     help="workers running filesystem calls")
+    roll_timer_pool_size: int = setting("hdfs.rollTimerPoolSize", default=1,
+                                        validator=at_least(1),
+                                        help="accepted for Flume configs; rolls run in process()")
+    min_block_replicas: int = setting("hdfs.minBlockReplicas", default=0,
+                                      help="accepted for Flume configs; not used over WebHDFS")
+    round: bool = setting("hdfs.round", default=False, help="round event times down")
+    round_value: int = setting("hdfs.roundValue", default=1, help="multiple to round down to")
+    round_unit: str = setting("hdfs.roundUnit", default="second",
+                              validator=one_of("second", "minute", "hour"),
+                              help="second, minute or hour")
+    time_zone: str = setting("hdfs.timeZone", default="",
+                             help="zone for time escapes (IANA name); empty = local")
+    use_local_timestamp: bool = setting("hdfs.useLocalTimeStamp", default=False,
+                                        help="use the agent's clock, not the timestamp header")
+    close_tries: int = setting("hdfs.closeTries", default=0, validator=at_least(0),
+                               help="tries to close/rename a file; 0 = until it works")
+    retry_interval: float = setting("hdfs.retryInterval", default=180.0, validator=at_least(0),
+                                    help="seconds between close tries")
+    proxy_user: str = setting("hdfs.proxyUser", default="", help="WebHDFS doas user")
+    kerberos_principal: str = setting("hdfs.kerberosPrincipal", default="",
+                                      help="not supported (WebHDFS without SPNEGO)")
+    kerberos_keytab: str = setting("hdfs.kerberosKeytab", default="",
+                                   help="not supported (WebHDFS without SPNEGO)")
+    webhdfs_url: str = setting("hdfs.webhdfs.url", default="", aliases=("hdfs.namenode.http",),
+                               help="NameNode WebHDFS address for hdfs:// paths "
+                                    "(default http://<namenode host>:50070)")
+    user: str = setting("hdfs.user", default="", help="WebHDFS user.name; default: OS user")
+    writer_id: str = setting("hdfs.writerId", default="",
+                             help="this sink's identity in its journal; default: component name")
+    state_dir: Path = setting("hdfs.stateDir", default=_DEFAULT_STATE_DIR,
+                              help="local directory of the in-use file journal")
+    serializer: str = setting("serializer", default="TEXT",
+                              help="DataStream/CompressedStream serializer: text, "
+                                   "header_and_text, avro_event or a class")
+    serializer_properties: dict[str, str] = namespace(
+        _SERIALIZER_PREFIX, help="the serializer's own keys")
+
+    def problems(self) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        found += _codec_problems(self)
+        found += _template_problems(self)
+        found += _location_problems(self.path)
+        found += [(key, "Kerberos is not supported; use an unsecured WebHDFS or hdfs.proxyUser")
+                  for key, value in zip(_UNSUPPORTED, (self.kerberos_principal,
+                                                       self.kerberos_keytab), strict=True)
+                  if value]
+        return found
+
+
+def _codec_problems(s: HdfsSinkSettings) -> list[tuple[str, str]]:
+    if s.codec:
+        try:
+            codec_for(s.codec)
+        except ValueError as exc:
+            return [("hdfs.codeC", str(exc))]
+    elif s.file_type.lower() == "compressedstream":
+        return [("hdfs.codeC", "hdfs.fileType = CompressedStream needs a codec: set "
+                               "hdfs.codeC = gzip (or bzip2, deflate, snappy)")]
+    return []
+
+
+def _template_problems(s: HdfsSinkSettings) -> list[tuple[str, str]]:
+    found = []
+    for key, template in (("hdfs.path", s.path), ("hdfs.filePrefix", s.file_prefix)):
+        try:
+            _template(s, template)
+        except EscapeError as exc:
+            bad = "hdfs.timeZone" if "time zone" in str(exc) else \
+                "hdfs.roundValue" if "round" in str(exc) else key
+            found.append((bad, str(exc)))
+    return found
+
+
+def _location_problems(path: str) -> list[tuple[str, str]]:
+    scheme, _, rest = split_location(path)
+    if scheme not in ("", "file", "hdfs", "webhdfs"):
+        return [("hdfs.path", f"scheme {scheme!r} is not supported: use hdfs://, webhdfs:// "
+                              f"or file:// (got {path!r})")]
+    if not rest.startswith("/"):
+        return [("hdfs.path", f"must be an absolute path or URI (got {path!r})")]
+    return []
+
+
+def _template(s: HdfsSinkSettings, template: str, clock: Clock = SYSTEM_CLOCK) -> EscapeTemplate:
+    return EscapeTemplate(template=template, time_zone=s.time_zone or None, round=s.round,
+                          round_value=s.round_value, round_unit=s.round_unit,
+                          use_local_timestamp=s.use_local_timestamp, clock=clock)
+
+
+def _relative_locations(locations: Mapping[str, Location] | None,
+                        prefix: str) -> dict[str, Location]:
+    return {k[len(prefix):]: v for k, v in (locations or {}).items() if k.startswith(prefix)}
+
+
+def _load_serializer(name: str, registry: PluginRegistry | None) -> type[EventSerializer]:
+    def load(type_name: str) -> type[EventSerializer]:
+        cls: type[EventSerializer] = registry.load(PluginKind.SERIALIZER, type_name) \
+            if registry else load_plugin(PluginKind.SERIALIZER, type_name)
+        return cls
+    try:
+        return load(name)
+    except PluginNotFoundError:
+        builtin = _BUILTIN_SERIALIZERS.get(name.strip().lower())
+        if builtin is None:
+            raise
+        # The kernel ships these; reach them by class path when they are not registered.
+        return load(f"flume_sdk.components.serializers:{builtin}")
+
+
+@attrs.define(eq=False)
+class _Bucket:
+    directory: str
+    prefix: str
+    file: OpenFile | None = None
+
+
+class HdfsEventSink(BatchSink):
+    """Writes events into bucketed, rolling files; see the module docstring.
+
+    Args:
+        name: the sink's name (``k1``).
+        settings: a :class:`HdfsSinkSettings`.
+        clock: roll timers (monotonic), local timestamps and file counters (wall).
+        registry: where ``serializer`` is looked up; the installed plugins by default.
+        component: the sink's config path for messages (``a1.sinks.k1``).
+        locations: where each key was written, for messages.
+
+    Raises:
+        ConfigurationError: the serializer or its keys are wrong.
+    """
+
+    Settings: ClassVar[type] = HdfsSinkSettings
+    settings: HdfsSinkSettings
+
+    def __init__(
+        self,
+        name: str,
+        settings: Any = None,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        registry: PluginRegistry | None = None,
+        component: str | None = None,
+        locations: Mapping[str, Location] | None = None,
+    ) -> None:
+        super().__init__(name, settings, clock=clock)
+        self.component = component or name
+        self._codec: Codec | None = codec_for(self.settings.codec) if self.settings.codec \
+            else None
+        self._serializer_cls, self._serializer_settings = self._resolve_serializer(
+            registry, locations)
+        scheme, self._authority, path_template = split_location(self.settings.path)
+        self._scheme = scheme
+        self._path = _template(self.settings, path_template, clock)
+        self._prefix = _template(self.settings, self.settings.file_prefix, clock)
+        self._lock = threading.RLock()
+        self._buckets: collections.OrderedDict[str, _Bucket] = collections.OrderedDict()
+        self._closing: list[OpenFile] = []
+        self._files: Files | None = None
+
+    @classmethod
+    def from_config(
+        cls,
+        name: str,
+        properties: Mapping[str, Any] | None = None,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        component: str | None = None,
+        locations: Mapping[str, Location] | None = None,
+        registry: PluginRegistry | None = None,
+    ) -> Self:
+        path = component or name
+        settings: Any = parse_settings(cls.Settings, properties or {}, component=path,
+                                       locations=locations)
+        return cls(name, settings, clock=clock, registry=registry, component=path,
+                   locations=locations)
+
+    def _resolve_serializer(
+        self, registry: PluginRegistry | None, locations: Mapping[str, Location] | None,
+    ) -> tuple[type[EventSerializer], Any]:
+        try:
+            cls = _load_serializer(self.settings.serializer, registry)
+        except PluginError as exc:
+            where = (locations or {}).get("serializer")
+            raise ConfigurationError([Problem(self.component, str(exc), "serializer", where)]) \
+                from exc
+        parsed = parse_settings(cls.Settings, self.settings.serializer_properties,
+                                component=f"{self.component}.serializer",
+                                locations=_relative_locations(locations, _SERIALIZER_PREFIX))
+        return cls, parsed
+
+    # -- what tests and operators look at ----------------------------------------------------
+
+    @property
+    def filesystem_description(self) -> str:
+        return self._files.fs.description if self._files else "(not started)"
+
+    @property
+    def open_files(self) -> list[str]:
+        """In-use paths of the files being written."""
+        with self._lock:
+            return [b.file.entry.in_use for b in self._buckets.values() if b.file]
+
+    @property
+    def files_closing(self) -> list[str]:
+        """In-use paths whose close failed and is retried every ``hdfs.retryInterval``."""
+        with self._lock:
+            return [f.entry.in_use for f in self._closing]
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def do_start(self) -> None:
+        s = self.settings
+        journal = Journal(s.state_dir, safe_writer_id(s.writer_id or self.component))
+        orphans = journal.open()
+        fs = BoundedFileSystem(self._filesystem(), threads=s.threads_pool_size,
+                               timeout=s.call_timeout / 1000.0, name=f"hdfs-{self.name}")
+        suffix = s.file_suffix or (self._codec.extension if self._codec else "")
+        naming = FileNaming(in_use_prefix=s.in_use_prefix, suffix=suffix,
+                            in_use_suffix="" if s.empty_in_use_suffix else s.in_use_suffix)
+        self._files = Files(fs, journal, naming, self._new_format,
+                            int(self.clock.time() * 1000))
+        self._recover(orphans)
+
+    def _filesystem(self) -> LocalFileSystem | WebHdfsFileSystem:
+        s = self.settings
+        timeout = s.call_timeout / 1000.0
+        user = s.user or getpass.getuser()
+        if self._scheme == "webhdfs":
+            return WebHdfsFileSystem(f"http://{self._authority}", user, timeout=timeout,
+                                     proxy_user=s.proxy_user)
+        if self._scheme == "hdfs" or (self._scheme == "" and s.webhdfs_url):
+            host = self._authority.split(":")[0] or "localhost"
+            url = s.webhdfs_url or f"http://{host}:50070"
+            return WebHdfsFileSystem(url, user, timeout=timeout, proxy_user=s.proxy_user)
+        return LocalFileSystem()
+
+    def _new_format(self) -> FileFormat:
+        s = self.settings
+        kind = s.file_type.lower()
+        if kind == "sequencefile":
+            return SequenceFileFormat(s.write_format, self._codec, s.sequence_compression,
+                                      self.clock)
+        stream = DataStreamFormat(self._serializer_cls, self._serializer_settings)
+        if kind == "compressedstream" and self._codec is not None:
+            return CompressedStreamFormat(stream, self._codec)
+        return stream
+
+    def _recover(self, orphans: list[Any]) -> None:
+        files = self._require()
+        now = self.clock.monotonic()
+        for entry in orphans:
+            log.info("hdfs sink %r finishing %s left open by an earlier run", self.name,
+                     entry.in_use)
+            try:
+                file = files.orphan(entry, now)
+            except FileSystemError as exc:
+                log.warning("hdfs sink %r cannot check orphan %s yet: %s", self.name,
+                            entry.in_use, exc)
+                file = OpenFile(entry, None, now, now, written=0, trailer=b"", suspect=True)
+            self._finish(file)
+
+    def do_stop(self) -> None:
+        with self._lock:
+            files = self._files
+            if files is None:
+                return
+            for bucket in list(self._buckets.values()):
+                if bucket.file is not None:
+                    self._finish(bucket.file, retry=False)
+            self._buckets.clear()
+            for file in list(self._closing):
+                self._finish(file, retry=False)
+            self._closing.clear()
+            files.fs.close()
+            files.journal.close()
+            self._files = None
+
+    def _require(self) -> Files:
+        if self._files is None:
+            msg = f"hdfs sink {self.name!r} is not started; call start() first"
+            raise RuntimeError(msg)
+        return self._files
+
+    # -- the batch path ----------------------------------------------------------------------
+
+    def process(self) -> Status:
+        with self._lock:
+            self._roll_due()
+        return super().process()
+
+    def deliver(self, events: Sequence[Event]) -> None:
+        with self._lock:
+            groups = self._group(events)
+            marks: dict[int, tuple[OpenFile, tuple[int, int, int]]] = {}
+            full: list[OpenFile] = []
+            try:
+                for key, (directory, prefix, members) in groups.items():
+                    self._write_bucket(key, directory, prefix, members, marks, full)
+            except Exception as exc:
+                self._undo(marks, full)
+                raise self._error(len(events), exc) from exc
+            for file in full:
+                self._finish(file)
+
+    def _group(self, events: Sequence[Event]) -> dict[str, tuple[str, str, list[Event]]]:
+        groups: dict[str, tuple[str, str, list[Event]]] = {}
+        stamp = int(self.clock.time() * 1000) if self.settings.use_local_timestamp else None
+        try:
+            for event in events:
+                directory = self._path.resolve(event.headers, stamp)
+                prefix = self._prefix.resolve(event.headers, stamp)
+                key = f"{directory}/{prefix}"
+                if key not in groups:
+                    groups[key] = (directory, prefix, [])
+                groups[key][2].append(event)
+        except EscapeError as exc:
+            msg = f"hdfs sink {self.component!r} cannot name the bucket of an event: {exc}"
+            raise EventDeliveryException(msg) from exc
+        return groups
+
+    def _write_bucket(
+        self, key: str, directory: str, prefix: str, events: list[Event],
+        marks: dict[int, tuple[OpenFile, tuple[int, int, int]]], full: list[OpenFile],
+    ) -> None:
+        files = self._require()
+        bucket = self._bucket(key, directory, prefix)
+        while events:
+            now = self.clock.monotonic()
+            if bucket.file is None:
+                bucket.file = files.open(directory, prefix, now)
+                self.counter.incr("ConnectionCreatedCount")
+            file = bucket.file
+            if file.suspect and not files.reconcile(file):
+                bucket.file = None
+                self._finish(file)
+                continue
+            count = self._room(file, events)
+            marks.setdefault(id(file), (file, file.mark))
+            files.write(file, events[:count], now)
+            events = events[count:]
+            if self._is_full(file):
+                bucket.file = None
+                full.append(file)
+
+    def _bucket(self, key: str, directory: str, prefix: str) -> _Bucket:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = _Bucket(directory, prefix)
+            self._evict()
+        else:
+            self._buckets.move_to_end(key)
+        return bucket
+
+    def _evict(self) -> None:
+        while len(self._buckets) > self.settings.max_open_files:
+            _, oldest = self._buckets.popitem(last=False)
+            if oldest.file is not None:
+                self._finish(oldest.file)
+
+    def _room(self, file: OpenFile, events: list[Event]) -> int:
+        s = self.settings
+        count = len(events)
+        if s.roll_count:
+            count = min(count, max(s.roll_count - file.events, 1))
+        if s.roll_size:
+            total, taken = file.body_bytes, 0
+            while taken < count and (taken == 0 or total < s.roll_size):
+                total += len(events[taken].body)
+                taken += 1
+            count = taken
+        return count
+
+    def _is_full(self, file: OpenFile) -> bool:
+        s = self.settings
+        return bool((s.roll_count and file.events >= s.roll_count) or
+                    (s.roll_size and file.body_bytes >= s.roll_size))
+
+    def _undo(self, marks: dict[int, tuple[OpenFile, tuple[int, int, int]]],
+              full: list[OpenFile]) -> None:
+        files = self._require()
+        for file, mark in marks.values():
+            files.cut_back(file, mark)
+        for file in full:
+            self._finish(file)
+
+    def _error(self, count: int, exc: BaseException) -> EventDeliveryException:
+        if isinstance(exc, EventDeliveryException):
+            return exc
+        msg = (f"hdfs sink {self.component!r} could not write {count} event(s): {exc}; they "
+               "stay in the channel and are retried")
+        return EventDeliveryException(msg)
+
+    # -- rolling and closing -----------------------------------------------------------------
+
+    def _roll_due(self) -> None:
+        if self._files is None:
+            return
+        now = self.clock.monotonic()
+        s = self.settings
+        for bucket in self._buckets.values():
+            file = bucket.file
+            if file is None or (file.written == 0 and not file.suspect):
+                continue
+            timed = s.roll_interval and now >= file.opened_at + s.roll_interval
+            idle = s.idle_timeout and now >= file.last_write + s.idle_timeout
+            if timed or idle:
+                bucket.file = None
+                self._finish(file)
+        for file in [f for f in self._closing if now >= f.next_close]:
+            self._closing.remove(file)
+            self._finish(file)
+
+    def _finish(self, file: OpenFile, *, retry: bool = True) -> None:
+        """Close ``file``; on failure keep it for a retry every ``hdfs.retryInterval``."""
+        files = self._require()
+        file.close_tries += 1
+        try:
+            files.finish(file)
+        except Exception as exc:
+            self._close_failed(file, exc, retry)
+            return
+        self.counter.incr("ConnectionClosedCount")
+
+    def _close_failed(self, file: OpenFile, exc: BaseException, retry: bool) -> None:
+        self.counter.incr("ConnectionFailedCount")
+        tries = self.settings.close_tries
+        if not retry or (tries and file.close_tries >= tries):
+            log.error("hdfs sink %r gave up closing %s (%s); it stays under its in-use name "
+                      "until the next start finishes it", self.name, file.entry.in_use, exc)
+            return
+        log.warning("hdfs sink %r could not close %s (%s); retrying in %g s", self.name,
+                    file.entry.in_use, exc, self.settings.retry_interval)
+        file.next_close = self.clock.monotonic() + self.settings.retry_interval
+        self._closing.append(file)
