@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import io
 import os
+import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -385,10 +389,7 @@ a1.sinks.k1.sink.batchSize = {batch}
 """
 
 
-def _start_agent(root: Path) -> "subprocess.Popen[bytes]":
-    import subprocess
-    import sys
-
+def _start_agent(root: Path) -> subprocess.Popen[bytes]:
     with open(root / "agent.log", "ab") as log_file:
         return subprocess.Popen(
             [sys.executable, "-m", "flume_sdk.cli", "agent", "-n", "a1", "-f",
@@ -405,8 +406,6 @@ def _complete_lines(out: Path) -> list[bytes]:
 
 
 def _wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    import threading
-
     deadline, tick = threading.Event(), threading.Event()
     timer = threading.Timer(timeout, deadline.set)
     timer.start()
@@ -422,7 +421,6 @@ def test_sigkill_mid_file_then_restart_loses_nothing_and_duplicates_at_most_a_ba
     tmp_path: Path,
 ) -> None:
     pytest.importorskip("flume_channel_file", reason="needs the flume-channel-file plugin")
-    import signal
 
     batch, files, per_file = 100, 3, 20_000
     (tmp_path / "spool").mkdir()
