@@ -209,7 +209,10 @@ class TaildirSource(PollableSource):
         self._starting = True
         self._discover()
         self._adopt_rotated()
+        # Rotated files first: their lines are older than those of the files replacing them.
+        self._tails = dict(sorted(self._tails.items(), key=lambda item: item[1].matched))
         self._starting = False
+        self._write_positions()
         self._last_write = self.clock.monotonic()
 
     def do_stop(self) -> None:
@@ -244,6 +247,8 @@ class TaildirSource(PollableSource):
         """Deliver ``tail``'s complete lines in batches; (events delivered, channel ok)."""
         if tail.fd is None:
             return 0, True
+        if not tail.buffered:
+            self._check_truncation(tail)
         delivered = 0
         for _ in range(self.settings.max_batch_count):
             events = self._read_batch(tail)
@@ -256,8 +261,6 @@ class TaildirSource(PollableSource):
                 break
         if delivered:
             tail.last_change = self.clock.monotonic()
-        else:
-            self._check_truncation(tail)
         return delivered, True
 
     def _read_batch(self, tail: _Tail) -> list[Event]:
@@ -434,8 +437,8 @@ class TaildirSource(PollableSource):
 
     @staticmethod
     def _find_inode(key: _Key, old: Path) -> tuple[Path, os.stat_result] | None:
-        with contextlib.suppress(OSError):
-            for entry in os.scandir(old.parent):
+        with contextlib.suppress(OSError), os.scandir(old.parent) as entries:
+            for entry in entries:
                 st = entry.stat(follow_symlinks=False)
                 same_dev = key[0] in (-1, st.st_dev)
                 if entry.is_file(follow_symlinks=False) and same_dev and st.st_ino == key[1]:
