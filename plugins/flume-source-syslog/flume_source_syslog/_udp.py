@@ -8,6 +8,7 @@ batch; if the channel refuses it, the events are dropped and counted (``EventDro
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import ClassVar
 
 from flume_sdk import EventDrivenSource
@@ -19,6 +20,7 @@ from flume_source_syslog._stream import decode_datagram
 __all__ = ["SyslogUdpSource"]
 
 _RECEIVE_BUFFER = 4 * 1024 * 1024
+_CLOSE_TIMEOUT = 5.0
 
 
 class _Datagrams(asyncio.DatagramProtocol):
@@ -27,6 +29,11 @@ class _Datagrams(asyncio.DatagramProtocol):
         self._parser = parser
         self._burst: dict[tuple[str, ...], list[Parsed]] = {}
         self._scheduled = False
+        self.closed: asyncio.Future[None] = source.loop_thread.loop.create_future()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
 
     def datagram_received(self, data: bytes, addr: tuple[str | bytes | None, int]) -> None:
         parsed = decode_datagram(self._parser, data, self._parser.now())
@@ -75,13 +82,12 @@ class SyslogUdpSource(EventDrivenSource):
 
     async def _bind(self, parser: SyslogParser) -> asyncio.DatagramTransport:
         loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(
+        transport, protocol = await loop.create_datagram_endpoint(
             lambda: _Datagrams(self, parser), local_addr=(self.settings.host, self.settings.port)
         )
+        self._protocol = protocol
         sock = transport.get_extra_info("socket")
         if sock is not None:
-            import socket
-
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RECEIVE_BUFFER)
         return transport
 
@@ -102,6 +108,11 @@ class SyslogUdpSource(EventDrivenSource):
 
     def do_stop(self) -> None:
         try:
-            self.loop_thread.loop.call_soon_threadsafe(self._transport.close)
+            self.loop_thread.call(self._close)
         finally:
             self.loop_thread.close()
+
+    async def _close(self) -> None:
+        """Close the socket and wait until asyncio really released it (connection_lost)."""
+        self._transport.close()
+        await asyncio.wait_for(asyncio.shield(self._protocol.closed), _CLOSE_TIMEOUT)
