@@ -353,6 +353,7 @@ class HdfsEventSink(BatchSink):
         self._files = Files(fs, journal, naming, self._new_format,
                             int(self.clock.time() * 1000))
         self._recover(orphans)
+        self._files.journal.compact([f.entry for f in self._closing])
 
     def _filesystem(self) -> LocalFileSystem | WebHdfsFileSystem:
         s = self.settings
@@ -397,13 +398,12 @@ class HdfsEventSink(BatchSink):
             files = self._files
             if files is None:
                 return
-            for bucket in list(self._buckets.values()):
-                if bucket.file is not None:
-                    self._finish(bucket.file, retry=False)
+            left = [b.file for b in self._buckets.values() if b.file is not None]
+            left += self._closing
             self._buckets.clear()
-            for file in list(self._closing):
-                self._finish(file, retry=False)
-            self._closing.clear()
+            self._closing = []
+            unfinished = [f.entry for f in left if not self._finish(f, retry=False)]
+            files.journal.compact(unfinished)
             files.fs.close()
             files.journal.close()
             self._files = None
@@ -543,7 +543,7 @@ class HdfsEventSink(BatchSink):
             self._closing.remove(file)
             self._finish(file)
 
-    def _finish(self, file: OpenFile, *, retry: bool = True) -> None:
+    def _finish(self, file: OpenFile, *, retry: bool = True) -> bool:
         """Close ``file``; on failure keep it for a retry every ``hdfs.retryInterval``."""
         files = self._require()
         file.close_tries += 1
@@ -551,8 +551,9 @@ class HdfsEventSink(BatchSink):
             files.finish(file)
         except Exception as exc:
             self._close_failed(file, exc, retry)
-            return
+            return False
         self.counter.incr("ConnectionClosedCount")
+        return True
 
     def _close_failed(self, file: OpenFile, exc: BaseException, retry: bool) -> None:
         self.counter.incr("ConnectionFailedCount")

@@ -283,7 +283,7 @@ def test_call_timeout_ends_a_hung_call_without_hanging_the_sink(
         sink.set_channel(channel)
         started = time.monotonic()
 
-        with pytest.raises(EventDeliveryException, match="callTimeout|timed out"):
+        with pytest.raises(EventDeliveryException, match=r"callTimeout|timed out"):
             sink.process()
 
         assert time.monotonic() - started < 5
