@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -108,5 +107,5 @@ def test_orphan_whose_final_name_exists_gets_a_new_name(crashed: tuple[Path, Pat
 
 def test_stop_is_not_needed_for_the_journal_lock(crashed: tuple[Path, Path]) -> None:
     out, state = crashed
-    os.environ.get("unused")  # the dead child's lock went with its process
+    # The dead child never stopped; its flock went with its process.
     _start_sink(out, state).stop()  # type: ignore[attr-defined]
