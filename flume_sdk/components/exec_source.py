@@ -67,6 +67,7 @@ class ExecSource(EventDrivenSource):
         self._stopping = threading.Event()
         self._has_pending = threading.Event()
         self._lock = threading.Lock()
+        self._process_lock = threading.Lock()
         self._pending: list[Event] = []
         self._oldest = 0.0
         self._process: subprocess.Popen[bytes] | None = None
@@ -86,7 +87,8 @@ class ExecSource(EventDrivenSource):
         self._spawn(self._timeout_loop, f"{self.name}-flush")
 
     def do_stop(self) -> None:
-        self._stopping.set()
+        with self._process_lock:
+            self._stopping.set()
         self._has_pending.set()
         self._kill()
         for thread in self._threads:
@@ -113,16 +115,26 @@ class ExecSource(EventDrivenSource):
             self.clock.wait(self._stopping, s.restart_throttle / 1000)
             self.counter.incr("ExecRestarts")
 
+    def _start_process(self) -> subprocess.Popen[bytes] | None:
+        """Start the command unless the source is stopping (checked under the same lock)."""
+        with self._process_lock:
+            if self._stopping.is_set():
+                return None
+            try:
+                process = subprocess.Popen(
+                    self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE if self.settings.log_std_err else subprocess.DEVNULL)
+            except OSError as exc:
+                log.error("%s: cannot run %r: %s", self.name, self.argv, exc)
+                return None
+            self._process = process
+            self.runs += 1
+            return process
+
     def _run_once(self) -> None:
-        try:
-            process = subprocess.Popen(
-                self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE if self.settings.log_std_err else subprocess.DEVNULL)
-        except OSError as exc:
-            log.error("%s: cannot run %r: %s", self.name, self.argv, exc)
+        process = self._start_process()
+        if process is None:
             return
-        self._process = process
-        self.runs += 1
         stderr = None
         if process.stderr is not None:
             stderr = threading.Thread(target=self._log_stderr, args=(process.stderr,),
