@@ -194,3 +194,24 @@ def test_stop_is_idempotent_and_leaves_no_process(kafka_broker_durable: KafkaBro
     assert None not in pids
     assert [pid for pid in pids if pid is not None and _pid_exists(pid)] == []
     assert not kafka_broker_durable.is_running()
+
+
+def test_durable_broker_killed_mid_batch_loses_no_acked_record(
+    kafka_broker_durable: KafkaBroker,
+) -> None:
+    broker = kafka_broker_durable
+    topic = _name("midbatch")
+    broker.create_topic(topic)
+    producer = broker.producer(linger_ms=5)
+    try:
+        futures = [producer.send(topic, value=f"v{i}".encode()) for i in range(500)]
+        broker.kill()
+        broker.restart()
+        futures += [producer.send(topic, value=f"v{i}".encode()) for i in range(500, 1000)]
+        producer.flush(timeout=30)
+    finally:
+        producer.close()
+
+    values = [r.value for r in broker.read_all(topic, 1000, timeout=15, settle=0.5)]
+    assert all(f.succeeded() for f in futures)
+    assert sorted(values) == sorted(f"v{i}".encode() for i in range(1000))
