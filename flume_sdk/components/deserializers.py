@@ -372,4 +372,4 @@ def build_deserializer(name: str, properties: Mapping[str, str], *,
     cls = deserializer_class(name)
     settings = parse_settings(getattr(cls, "Settings"), dict(properties),  # noqa: B009
                               component=f"{component}.deserializer")
-    return lambda stream, decoding: cls(stream, settings, decoding)  # type: ignore[no-any-return]
+    return lambda stream, decoding: cls(stream, settings, decoding)
