@@ -1,0 +1,381 @@
+"""``kafka`` channel: a Kafka topic is the buffer (Flume's KafkaChannel).
+
+A put transaction produces its events at commit and commits only once the
+broker acknowledged all of them. A take consumes from the topic in group
+``kafka.consumer.group.id``; its offsets are committed at take-commit. One
+consumer serves every taking thread of the channel (kafka-python consumers are
+not thread-safe, so calls are serialised), and because transactions may commit
+out of order, the committed position of a partition only advances to the
+lowest offset still buffered or taken by an open transaction. A rolled-back
+take goes back to the head of the channel, in order.
+
+Runs with no source (other producers feed the topic) and with no sink.
+Committed events live in Kafka, so the channel is durable. It has no capacity
+limit (as in Flume); ``transactionCapacity`` is an addition of this plugin.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+from kafka import ConsumerRebalanceListener
+
+from flume_sdk import (
+    SYSTEM_CLOCK,
+    Channel,
+    ChannelException,
+    Clock,
+    Event,
+    Transaction,
+    at_least,
+    namespace,
+    setting,
+)
+from flume_kafka._clients import client_options, option_problems
+from flume_kafka._format import (
+    event_from_value,
+    headers_from_record,
+    headers_to_record,
+    value_from_event,
+)
+
+if TYPE_CHECKING:
+    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+    from kafka.consumer.fetcher import ConsumerRecord
+
+__all__ = ["KafkaChannel", "KafkaChannelSettings", "KafkaTransaction"]
+
+log = logging.getLogger("flume_kafka.channel")
+_JOIN_MARGIN = 5.0
+
+
+def _optional_int(text: str) -> int | None:
+    return int(text.strip()) if text.strip() else None
+
+
+@attrs.frozen(kw_only=True)
+class KafkaChannelSettings:
+    bootstrap_servers: str = setting("kafka.bootstrap.servers", required=True, aliases=("brokerList",),
+                                     help="host:port[,host:port...] of the Kafka brokers")
+    topic: str = setting("kafka.topic", default="flume-channel", aliases=("topic",),
+                         help="the topic that holds the channel's events")
+    parse_as_flume_event: bool = setting(
+        "parseAsFlumeEvent", default=True,
+        help="records are Flume Avro events (headers + body); false: the body alone")
+    poll_timeout: int = setting("pollTimeout", default=500, validator=at_least(1),
+                                help="ms a take waits for records before returning empty")
+    default_partition_id: int | None = setting(
+        "defaultPartitionId", default=None, converter=_optional_int,
+        help="partition for every event without a partitionIdHeader value")
+    partition_id_header: str | None = setting("partitionIdHeader", default=None,
+                                              help="header holding the partition number")
+    transaction_capacity: int = setting("transactionCapacity", default=1 << 30, validator=at_least(1),
+                                        help="most puts (and takes) in one transaction "
+                                             "(not in Flume)")
+    producer: dict[str, str] = namespace("kafka.producer.", help="kafka-python producer options "
+                                         "in Java spelling")
+    consumer: dict[str, str] = namespace("kafka.consumer.", help="kafka-python consumer options "
+                                         "in Java spelling (group.id, auto.offset.reset...)")
+
+    def problems(self) -> list[tuple[str, str]]:
+        return option_problems("producer", self.producer) + option_problems("consumer",
+                                                                              self.consumer)
+
+
+@attrs.define(eq=False)
+class _Partition:
+    """What the channel holds of one assigned partition."""
+
+    tp: TopicPartition
+    next_fetch: int = 0
+    committed: int = -1
+    unfinished: dict[int, None] = attrs.Factory(dict)  # offsets buffered or taken, in order
+
+    def position_without(self, done: set[int]) -> int:
+        """The offset to commit once ``done`` are finished: the lowest unfinished left."""
+        for offset in self.unfinished:
+            if offset not in done:
+                return offset
+        return self.next_fetch
+
+
+@attrs.frozen
+class _Taken:
+    partition: _Partition
+    offset: int
+    event: Event
+
+
+class KafkaChannel(Channel):
+    """A Kafka topic as the channel; see the module docstring for the guarantees."""
+
+    Settings: ClassVar[type] = KafkaChannelSettings
+    settings: KafkaChannelSettings
+    durable: ClassVar[bool] = True
+    counter_extra: ClassVar[tuple[str, ...]] = ("KafkaEventGetTimer", "KafkaEventSendTimer",
+                                                "KafkaCommitTimer", "RollbackCounter")
+
+    def __init__(self, name: str, settings: Any = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        super().__init__(name, settings, clock=clock)
+        servers = self.settings.bootstrap_servers
+        self._producer_options = client_options("producer", self.settings.producer,
+                                                bootstrap_servers=servers)
+        consumer = {"group.id": "flume", **self.settings.consumer}
+        self._consumer_options = client_options("consumer", consumer, bootstrap_servers=servers)
+        self._lock = threading.Lock()
+        self._producer_lock = threading.Lock()
+        self._producer: KafkaProducer | None = None
+        self._consumer: KafkaConsumer | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._buffer: deque[_Taken] = deque()
+        self._partitions: dict[TopicPartition, _Partition] = {}
+        self._join_waited = False
+        self._joined = False
+
+    @property
+    def size(self) -> int:
+        """Records fetched from Kafka and not yet taken (the topic's backlog is not counted)."""
+        return len(self._buffer)
+
+    def create_transaction(self) -> Transaction:
+        return KafkaTransaction(self)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def do_start(self) -> None:
+        self._reset()  # connect lazily: the channel starts even while the broker is down
+
+    def do_stop(self) -> None:
+        """Close both clients; nothing is committed here (FLUME-2920), so open takes are re-read."""
+        with self._lock:
+            consumer, self._consumer = self._consumer, None
+            self._reset()
+        if consumer is not None:
+            consumer.close(autocommit=False)
+        with self._producer_lock:
+            producer, self._producer = self._producer, None
+        if producer is not None:
+            producer.close(timeout=5)
+
+    # -- put side -------------------------------------------------------------------------
+
+    def _produce(self, events: Sequence[Event]) -> None:
+        began = time.monotonic()
+        try:
+            producer = self._connected_producer()
+            futures = [self._send(producer, event) for event in events]
+            wait = self._producer_options["delivery_timeout_ms"] / 1000 + 5
+            producer.flush(timeout=wait)
+            for future in futures:
+                future.get(timeout=0 if future.is_done else wait)
+        except ChannelException:
+            raise
+        except Exception as exc:
+            msg = (f"{self.name}: Kafka at {self.settings.bootstrap_servers} did not acknowledge "
+                   f"{len(events)} event(s) for topic {self.settings.topic!r}: {exc}; the put "
+                   "must be rolled back and retried (check the broker)")
+            raise ChannelException(msg) from exc
+        finally:
+            self.counter.incr("KafkaEventSendTimer", int((time.monotonic() - began) * 1000))
+
+    def _connected_producer(self) -> KafkaProducer:
+        with self._producer_lock:
+            if self._producer is None:
+                from kafka import KafkaProducer
+
+                self._producer = KafkaProducer(**self._producer_options)
+            return self._producer
+
+    def _send(self, producer: KafkaProducer, event: Event) -> Any:
+        avro = self.settings.parse_as_flume_event
+        key = event.headers.get("key")
+        return producer.send(
+            self.settings.topic,
+            value=value_from_event(event, avro=avro),
+            key=key.encode("utf-8") if key is not None else None,
+            headers=None if avro else headers_to_record(event.headers),
+            partition=self._partition_for(event.headers),
+        )
+
+    def _partition_for(self, headers: dict[str, str]) -> int | None:
+        name = self.settings.partition_id_header
+        text = headers.get(name) if name else None
+        if text is None:
+            return self.settings.default_partition_id
+        try:
+            return int(text)
+        except ValueError:
+            msg = (f"{self.name}: header {name!r} must hold a partition number (got {text!r}); "
+                   "fix the source or interceptor that sets it")
+            raise ChannelException(msg) from None
+
+    # -- take side ------------------------------------------------------------------------
+
+    def _take(self, max_events: int) -> list[_Taken]:
+        with self._lock:
+            if not self._buffer:
+                self._fetch(max_events)
+            buffer = self._buffer
+            return [buffer.popleft() for _ in range(min(max_events, len(buffer)))]
+
+    def _fetch(self, max_events: int) -> None:
+        began = time.monotonic()
+        try:
+            consumer = self._connected_consumer()
+            if not self._join_waited:
+                self._await_join(consumer)
+            polled = consumer.poll(timeout_ms=self.settings.poll_timeout,
+                                   max_records=max(max_events, 100))
+            for tp, records in polled.items():
+                self._buffer_records(tp, records)
+        except Exception as exc:
+            msg = (f"{self.name}: taking from Kafka topic {self.settings.topic!r} at "
+                   f"{self.settings.bootstrap_servers} failed: {exc}")
+            raise ChannelException(msg) from exc
+        finally:
+            self.counter.incr("KafkaEventGetTimer", int((time.monotonic() - began) * 1000))
+
+    def _await_join(self, consumer: KafkaConsumer) -> None:
+        """Poll until the group assigned partitions (once): an empty take must mean empty."""
+        self._join_waited = True
+        session = self._consumer_options["session_timeout_ms"] / 1000
+        deadline = time.monotonic() + session + _JOIN_MARGIN
+        while not self._joined and time.monotonic() < deadline:
+            polled = consumer.poll(timeout_ms=100, max_records=500)
+            for tp, records in polled.items():
+                self._buffer_records(tp, records)
+
+    def _buffer_records(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
+        state = self._partitions.get(tp)
+        if state is None:
+            state = self._partitions[tp] = _Partition(tp)
+        avro = self.settings.parse_as_flume_event
+        for record in records:
+            event = event_from_value(record.value, avro=avro)
+            if not avro and record.headers:
+                event.headers.update(headers_from_record(record.headers))
+            state.unfinished[record.offset] = None
+            state.next_fetch = record.offset + 1
+            self._buffer.append(_Taken(state, record.offset, event))
+
+    def _connected_consumer(self) -> KafkaConsumer:
+        if self._consumer is None:
+            from kafka import KafkaConsumer
+
+            consumer = KafkaConsumer(**self._consumer_options)
+            consumer.subscribe(topics=[self.settings.topic], listener=_Rebalance(self))
+            self._consumer = consumer
+        return self._consumer
+
+    def _complete(self, taken: Sequence[_Taken]) -> None:
+        """Commit the offsets that finishing ``taken`` makes safe, then forget those records."""
+        with self._lock:
+            done: dict[_Partition, set[int]] = {}
+            for item in taken:
+                if self._partitions.get(item.partition.tp) is item.partition:
+                    done.setdefault(item.partition, set()).add(item.offset)
+            positions = {state: state.position_without(offsets) for state, offsets in done.items()}
+            self._commit_positions({s: p for s, p in positions.items() if p > s.committed})
+            for state, offsets in done.items():
+                for offset in offsets:
+                    state.unfinished.pop(offset, None)
+
+    def _commit_positions(self, positions: dict[_Partition, int]) -> None:
+        if not positions or self._consumer is None:
+            return
+        from kafka.structs import OffsetAndMetadata
+
+        began = time.monotonic()
+        try:
+            self._consumer.commit({s.tp: OffsetAndMetadata(p, "", -1) for s, p in positions.items()})
+        except Exception as exc:
+            msg = (f"{self.name}: committing offsets of topic {self.settings.topic!r} for group "
+                   f"{self._consumer_options['group_id']!r} failed: {exc}; roll back the take "
+                   "(its events stay in the channel)")
+            raise ChannelException(msg) from exc
+        finally:
+            self.counter.incr("KafkaCommitTimer", int((time.monotonic() - began) * 1000))
+        for state, position in positions.items():
+            state.committed = position
+
+    def _give_back(self, taken: Sequence[_Taken]) -> None:
+        """Return rolled-back takes to the head, in order; records of revoked partitions are
+        dropped (their new owner reads them from the committed offset)."""
+        with self._lock:
+            kept = [t for t in taken if self._partitions.get(t.partition.tp) is t.partition]
+            self._buffer.extendleft(reversed(kept))
+        self.counter.incr("RollbackCounter")
+
+    # -- rebalances (called inside consumer.poll, with self._lock held) -------------------
+
+    def _on_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        gone = {tp: self._partitions.pop(tp) for tp in revoked if tp in self._partitions}
+        if not gone:
+            return
+        self._buffer = deque(t for t in self._buffer if t.partition.tp not in gone)
+        safe = {s: s.position_without(set()) for s in gone.values()}
+        try:
+            self._commit_positions({s: p for s, p in safe.items() if p > s.committed})
+        except ChannelException as exc:
+            log.warning("%s: offsets of revoked partitions not committed: %s", self.name, exc)
+
+    def _on_assigned(self) -> None:
+        self._joined = True
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, channel: KafkaChannel) -> None:
+        self._channel = channel
+
+    def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        self._channel._on_revoked(revoked)
+
+    def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        self._channel._on_assigned()
+
+
+class KafkaTransaction(Transaction):
+    """Puts are produced at commit; takes are consumed now and their offsets committed at commit."""
+
+    channel: KafkaChannel
+
+    def do_begin(self) -> None:
+        self._puts: list[Event] = []
+        self._takes: list[_Taken] = []
+
+    def do_put(self, event: Event) -> None:
+        self._puts.append(event)
+
+    def do_put_batch(self, events: Sequence[Event]) -> None:
+        self._puts.extend(events)
+
+    def do_take_batch(self, max_events: int) -> list[Event]:
+        taken = self.channel._take(max_events)
+        self._takes.extend(taken)
+        return [t.event for t in taken]
+
+    def do_take(self) -> Event | None:
+        events = self.do_take_batch(1)
+        return events[0] if events else None
+
+    def do_commit(self) -> None:
+        if self._puts:
+            self.channel._produce(self._puts)
+            self._puts = []
+        if self._takes:
+            self.channel._complete(self._takes)
+            self._takes = []
+
+    def do_rollback(self) -> None:
+        self._puts = []
+        if self._takes:
+            self.channel._give_back(self._takes)
+            self._takes = []

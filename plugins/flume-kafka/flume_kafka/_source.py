@@ -1,0 +1,245 @@
+"""``kafka`` source: a group consumer whose offsets are committed only after the channel commit.
+
+Each ``process()`` polls up to ``batchSize`` records or for at most
+``batchDurationMillis``, hands them to the channel processor as one batch and,
+only once that returned, commits the next offsets synchronously. A refused
+batch seeks its partitions back so the same records come again. Records of
+partitions revoked by a rebalance in the middle of a batch are dropped from it:
+their new owner reads them from the last committed offset, so a rebalance
+neither loses nor duplicates them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+from kafka import ConsumerRebalanceListener
+
+from flume_sdk import (
+    SYSTEM_CLOCK,
+    ChannelException,
+    Clock,
+    Event,
+    PollableSource,
+    Status,
+    at_least,
+    namespace,
+    setting,
+)
+from flume_kafka._clients import client_options, option_problems
+from flume_kafka._format import event_from_value, headers_from_record
+
+if TYPE_CHECKING:
+    from kafka import KafkaConsumer, TopicPartition
+    from kafka.consumer.fetcher import ConsumerRecord
+
+__all__ = ["KafkaSource", "KafkaSourceSettings"]
+
+log = logging.getLogger("flume_kafka.source")
+
+
+def _topics(text: str) -> tuple[str, ...]:
+    return tuple(t.strip() for t in text.split(",") if t.strip())
+
+
+@attrs.frozen(kw_only=True)
+class KafkaSourceSettings:
+    bootstrap_servers: str = setting("kafka.bootstrap.servers", required=True,
+                                     help="host:port[,host:port...] of the Kafka brokers")
+    topics: tuple[str, ...] = setting("kafka.topics", default=(), converter=_topics, aliases=("topic",),
+                                      help="comma-separated topics to consume")
+    topics_regex: str | None = setting("kafka.topics.regex", default=None,
+                                       help="consume every topic matching this regex (wins over "
+                                            "kafka.topics)")
+    batch_size: int = setting(default=1000, validator=at_least(1),
+                              help="most records per channel transaction")
+    batch_duration_millis: int = setting(default=1000, validator=at_least(1),
+                                         help="longest wait to fill a batch (ms)")
+    backoff_sleep_increment: int = setting(default=1000, validator=at_least(0),
+                                           help="runner backoff step when idle (ms)")
+    max_backoff_sleep: int = setting(default=5000, validator=at_least(0),
+                                     help="longest runner backoff (ms)")
+    use_flume_event_format: bool = setting("useFlumeEventFormat", default=False,
+                                           help="record values are Flume Avro events")
+    set_topic_header: bool = setting(default=True, help="put the record's topic in a header")
+    topic_header: str = setting(default="topic", help="name of that header")
+    consumer: dict[str, str] = namespace("kafka.consumer.", help="kafka-python consumer options in "
+                                         "Java spelling (group.id, session.timeout.ms...)")
+
+    def problems(self) -> list[tuple[str, str]]:
+        found = option_problems("consumer", self.consumer)
+        if not self.topics and not self.topics_regex:
+            found.append(("kafka.topics", "is required (or kafka.topics.regex); name the topics "
+                                          "to consume"))
+        if self.topics_regex is not None:
+            try:
+                re.compile(self.topics_regex)
+            except re.error as exc:
+                found.append(("kafka.topics.regex", f"is not a valid regex ({exc})"))
+        return found
+
+
+class _Batch:
+    """Records polled for one ``process()``: events, first offsets (seek-back), next offsets."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[TopicPartition, int, Event]] = []
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def drop(self, partitions: Iterable[TopicPartition]) -> None:
+        gone = set(partitions)
+        self.items = [item for item in self.items if item[0] not in gone]
+
+    def first_offsets(self) -> dict[TopicPartition, int]:
+        first: dict[TopicPartition, int] = {}
+        for tp, offset, _ in self.items:
+            first.setdefault(tp, offset)
+        return first
+
+    def next_offsets(self) -> dict[TopicPartition, int]:
+        return {tp: offset + 1 for tp, offset, _ in self.items}
+
+
+class KafkaSource(PollableSource):
+    """Consumes ``kafka.topics`` in group ``kafka.consumer.group.id`` (default ``flume``)."""
+
+    Settings: ClassVar[type] = KafkaSourceSettings
+    settings: KafkaSourceSettings
+    counter_extra: ClassVar[tuple[str, ...]] = ("KafkaEventGetTimer", "KafkaCommitTimer",
+                                                "KafkaEmptyCount")
+
+    def __init__(self, name: str, settings: Any = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        super().__init__(name, settings, clock=clock)
+        self.backoff_sleep_increment = self.settings.backoff_sleep_increment / 1000
+        self.max_backoff_sleep = self.settings.max_backoff_sleep / 1000
+        consumer = {"group.id": "flume", **self.settings.consumer}
+        self._options = client_options("consumer", consumer,
+                                       bootstrap_servers=self.settings.bootstrap_servers)
+        self._consumer: KafkaConsumer | None = None
+        self._batch = _Batch()
+
+    @property
+    def group_id(self) -> str:
+        return str(self._options["group_id"])
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def do_start(self) -> None:
+        self._consumer = None  # connect lazily: a source starts even while the broker is down
+
+    def do_stop(self) -> None:
+        """Close without committing: what was not committed after a channel commit is re-read."""
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            consumer.close(autocommit=False)
+
+    def _connected(self) -> KafkaConsumer:
+        if self._consumer is None:
+            from kafka import KafkaConsumer
+
+            consumer = KafkaConsumer(**self._options)
+            listener = _Revocations(self._batch)
+            if self.settings.topics_regex is not None:
+                consumer.subscribe(pattern=self.settings.topics_regex, listener=listener)
+            else:
+                consumer.subscribe(topics=list(self.settings.topics), listener=listener)
+            self._consumer = consumer
+        return self._consumer
+
+    # -- one batch ----------------------------------------------------------------------------
+
+    def process(self) -> Status:
+        """Poll one batch, commit it to the channel, then commit its offsets."""
+        consumer = self._connected()
+        self._batch.items.clear()
+        self._fill(consumer)
+        batch = self._batch
+        if not batch:
+            self.counter.incr("KafkaEmptyCount")
+            return Status.BACKOFF
+        events = [event for _, _, event in batch.items]
+        counter = self.counter
+        counter.incr("EventReceivedCount", len(events))
+        counter.incr("AppendBatchReceivedCount")
+        try:
+            self.channel_processor.process_batch(events)
+        except ChannelException as exc:
+            counter.incr("ChannelWriteFail")
+            log.warning("source %r: channel refused %d event(s), re-reading them later: %s",
+                        self.name, len(events), exc)
+            self._seek_back(consumer, batch.first_offsets())
+            return Status.BACKOFF
+        counter.incr("EventAcceptedCount", len(events))
+        counter.incr("AppendBatchAcceptedCount")
+        self._commit(consumer, batch.next_offsets())
+        return Status.READY
+
+    def _fill(self, consumer: KafkaConsumer) -> None:
+        began = time.monotonic()
+        size = self.settings.batch_size
+        deadline = self.clock.monotonic() + self.settings.batch_duration_millis / 1000
+        while len(self._batch) < size:
+            remaining = deadline - self.clock.monotonic()
+            if remaining <= 0:
+                break
+            polled = consumer.poll(timeout_ms=int(remaining * 1000) + 1,
+                                   max_records=size - len(self._batch))
+            for tp, records in polled.items():
+                self._batch.items.extend((tp, r.offset, self._event(r)) for r in records)
+        self.counter.incr("KafkaEventGetTimer", int((time.monotonic() - began) * 1000))
+
+    def _event(self, record: ConsumerRecord) -> Event:
+        settings = self.settings
+        event = event_from_value(record.value, avro=settings.use_flume_event_format)
+        headers = event.headers
+        if not settings.use_flume_event_format:
+            headers.update(headers_from_record(record.headers))
+        headers.setdefault("timestamp", str(record.timestamp if record.timestamp is not None
+                                            and record.timestamp >= 0
+                                            else int(self.clock.time() * 1000)))
+        headers.setdefault("partition", str(record.partition))
+        headers.setdefault("offset", str(record.offset))
+        if record.key is not None:
+            headers.setdefault("key", record.key.decode("utf-8", "replace"))
+        if settings.set_topic_header:
+            headers.setdefault(settings.topic_header, record.topic)
+        return event
+
+    def _seek_back(self, consumer: KafkaConsumer, first: dict[TopicPartition, int]) -> None:
+        assigned = consumer.assignment()
+        for tp, offset in first.items():
+            if tp in assigned:
+                consumer.seek(tp, offset)
+
+    def _commit(self, consumer: KafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        from kafka.structs import OffsetAndMetadata
+
+        began = time.monotonic()
+        try:
+            consumer.commit({tp: OffsetAndMetadata(o, "", -1) for tp, o in offsets.items()})
+        except Exception as exc:  # noqa: BLE001 - the batch is in the channel; Kafka re-sends it
+            log.warning("source %r: committing offsets %s to group %r failed (%s); those records "
+                        "will be read again after a restart or rebalance (at most one batch)",
+                        self.name, offsets, self.group_id, exc)
+        finally:
+            self.counter.incr("KafkaCommitTimer", int((time.monotonic() - began) * 1000))
+
+
+class _Revocations(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Drops records of revoked partitions from the batch being filled."""
+
+    def __init__(self, batch: _Batch) -> None:
+        self._batch = batch
+
+    def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        self._batch.drop(revoked)
+
+    def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        """Nothing to do: positions come from the group's committed offsets."""

@@ -1,0 +1,44 @@
+"""The Kafka channel keeps the channel contract against a real broker (tansu)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from flume_sdk import Channel
+from flume_testkit import ChannelContract
+from flume_testkit.servers.kafka import KafkaBroker
+
+from flume_kafka import KafkaChannel
+
+from .conftest import FAST_CONSUMER, FAST_PRODUCER, LARGE_RECORDS, unique
+
+__all__ = ["TestKafkaChannelContract"]
+
+_NO_CAPACITY = "the Kafka channel has no capacity limit (as in Flume): the topic is the buffer"
+
+
+class TestKafkaChannelContract(ChannelContract):
+    skip_contract = {
+        "test_commit_beyond_capacity_raises_channel_full_exception": _NO_CAPACITY,
+        "test_capacity_is_freed_after_a_take_commits": _NO_CAPACITY,
+        "test_capacity_is_freed_after_a_put_rolls_back": _NO_CAPACITY,
+        "test_capacity_is_freed_after_a_take_rolls_back_and_is_retaken": _NO_CAPACITY,
+    }
+    events_per_putter = 100
+
+    @pytest.fixture
+    def make_channel(self, kafka_broker: KafkaBroker) -> Callable[..., Channel]:
+        topic = unique("channel")
+        kafka_broker.create_topic(topic, partitions=1)  # Kafka is FIFO per partition only
+        group = unique("group")
+
+        def make(**overrides: str) -> Channel:
+            overrides.pop("capacity", None)
+            props = {"kafka.bootstrap.servers": kafka_broker.bootstrap_servers,
+                     "kafka.topic": topic, "kafka.consumer.group.id": group,
+                     "pollTimeout": "200", **FAST_CONSUMER, **FAST_PRODUCER, **LARGE_RECORDS,
+                     **overrides}
+            return KafkaChannel.from_config("c1", props)
+
+        return make
