@@ -1,0 +1,145 @@
+"""hdfs sink throughput: seq source -> memory channel -> hdfs sink, to file:// and real HDFS.
+
+Run: ``python bench/bench_hdfs.py [--events 200000] [--hdfs-events 20000] [--no-hdfs]``.
+
+For batch sizes 1000 and 10000 a seq source (``batchSize`` = the batch) fills a
+memory channel from a producer thread while the main thread runs the sink's
+``process()`` loop, as a SinkRunner would. DataStream/text, rollCount and rollSize
+off, rollInterval off. Printed per row: events/s (wall, first put to last commit)
+and files written. Then rolling by count and by size is checked to give the
+expected file count. The real HDFS is the testkit's ``HdfsCluster`` (Hadoop 2.7.3
+on Java; skipped with a note when Java or the jars are missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from flume_sink_hdfs import HdfsEventSink
+
+from flume_sdk import ChannelProcessor, PluginInfo, PluginKind, PluginRegistry, Status
+from flume_sdk.components.memory_channel import MemoryChannel
+from flume_sdk.components.selectors import ReplicatingSelector
+from flume_sdk.components.seq_source import SequenceSource
+
+__all__ = ["main", "run_once"]
+
+REGISTRY = PluginRegistry([PluginInfo(PluginKind.SERIALIZER, "text",
+                                      "flume_sdk.components.serializers:TextSerializer",
+                                      "flume-sdk", "bench")])
+
+
+def _produce(source: SequenceSource, stop: threading.Event) -> None:
+    while not stop.is_set():
+        if source.process() is Status.BACKOFF:
+            if source.settings.total_events <= int(source.counter.get("EventAcceptedCount")):
+                return
+            time.sleep(0.001)
+
+
+def _pipeline(total: int, batch: int) -> tuple[SequenceSource, MemoryChannel]:
+    channel = MemoryChannel.from_config("c1", {"capacity": str(max(4 * batch, 40000)),
+                                               "transactionCapacity": str(batch),
+                                               "keep-alive": "0.01"})
+    channel.start()
+    source = SequenceSource.from_config("r1", {"batchSize": str(batch),
+                                               "totalEvents": str(total)})
+    source.set_channel_processor(ChannelProcessor(ReplicatingSelector([channel])))
+    source.start()
+    return source, channel
+
+
+def run_once(total: int, batch: int, props: dict[str, str], state: Path) -> dict[str, Any]:
+    """One run; returns events/s, files written and events delivered."""
+    source, channel = _pipeline(total, batch)
+    settings = {"hdfs.fileType": "DataStream", "hdfs.rollCount": "0", "hdfs.rollSize": "0",
+                "hdfs.rollInterval": "0", "hdfs.batchSize": str(batch),
+                "hdfs.stateDir": str(state), **props}
+    sink = HdfsEventSink.from_config("k1", settings, registry=REGISTRY)
+    sink.set_channel(channel)
+    sink.start()
+    stop = threading.Event()
+    producer = threading.Thread(target=_produce, args=(source, stop), daemon=True)
+    started = time.perf_counter()
+    producer.start()
+    done = 0
+    while done < total:
+        if sink.process() is Status.READY:
+            done = int(sink.counter.get("EventDrainSuccessCount"))
+    elapsed = time.perf_counter() - started
+    closed_before = int(sink.counter.get("ConnectionClosedCount"))
+    sink.stop()
+    stop.set()
+    producer.join(5)
+    source.stop()
+    files = int(sink.counter.get("ConnectionClosedCount"))
+    return {"events_per_s": total / elapsed, "files": files, "rolled_while_running": closed_before,
+            "events": done}
+
+
+def _row(label: str, batch: int, result: dict[str, Any]) -> None:
+    print(f"{label:<10} batch={batch:<6} {result['events_per_s']:>12,.0f} events/s "
+          f"{result['files']:>5} file(s)")
+
+
+def _rolls(base: str, state: Path, extra: dict[str, str]) -> None:
+    count = run_once(1000, 100, {"hdfs.path": f"{base}/count", "hdfs.rollCount": "100",
+                                 **extra}, state)
+    size = run_once(1000, 100, {"hdfs.path": f"{base}/size", "hdfs.rollSize": "500",
+                                **extra}, state)
+    print(f"  rollCount=100, 1000 events -> {count['files']} files (expected 10)")
+    print(f"  rollSize=500, 1000 events -> {size['files']} files "
+          f"(expected {_size_rolls(1000, 500)})")
+
+
+def _size_rolls(count: int, roll_size: int) -> int:
+    """Files Flume's rule gives: roll once a file's body bytes reach ``roll_size``."""
+    files, held = 0, 0
+    for i in range(count):
+        held += len(str(i))  # seq bodies are the decimal counter
+        if held >= roll_size:
+            files, held = files + 1, 0
+    return files + (1 if held else 0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--hdfs-events", type=int, default=20_000)
+    parser.add_argument("--no-hdfs", action="store_true")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-hdfs-") as tmp:
+        root = Path(tmp)
+        for batch in (1000, 10000):
+            _row("file://", batch, run_once(args.events, batch, {
+                "hdfs.path": (root / f"out-{batch}").as_uri()}, root / "state"))
+        print("file:// rolling:")
+        _rolls((root / "rolls").as_uri(), root / "state", {})
+        if not args.no_hdfs:
+            _bench_hdfs(root, args.hdfs_events)
+
+
+def _bench_hdfs(root: Path, total: int) -> None:
+    from flume_testkit.servers.hdfs import HdfsCluster, HdfsUnavailable
+
+    try:
+        cluster = HdfsCluster(root / "hdfs")
+    except HdfsUnavailable as exc:
+        print(f"real HDFS skipped: {exc}")
+        return
+    with cluster:
+        extra = {"hdfs.webhdfs.url": cluster.webhdfs_url, "hdfs.user": "root"}
+        for batch in (1000, 10000):
+            _row("hdfs://", batch, run_once(total, batch, {
+                "hdfs.path": f"{cluster.namenode_uri}/bench/{batch}", **extra}, root / "state"))
+        print("hdfs:// rolling:")
+        _rolls(f"{cluster.namenode_uri}/bench/rolls", root / "state", extra)
+
+
+if __name__ == "__main__":
+    main()
