@@ -301,3 +301,31 @@ def test_bad_configuration_names_the_key(props: dict[str, str], message: str) ->
     with pytest.raises(ConfigurationError, match=message.replace("(", r"\(").replace("[", r"\[")
                        .replace(".", r"\.")):
         TaildirSource.from_config("r1", config)
+
+
+def _open_paths() -> set[str]:
+    fds = Path("/proc/self/fd")
+    out = set()
+    for fd in fds.iterdir():
+        try:
+            out.add(os.readlink(fd))
+        except OSError:
+            continue
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs /proc to list open files")
+def test_rotated_file_is_closed_once_finished_and_idle(
+    make: Make, logs: Path, clock: FakeClock
+) -> None:
+    append(logs / "app.log", "old")
+    source = make()
+    run(source)
+    (logs / "app.log").rename(logs / "app.log.1")
+    append(logs / "app.log", "new")
+    run(source)
+    assert str(logs / "app.log.1") in _open_paths()
+    clock.advance(2)
+    run(source)
+    assert str(logs / "app.log.1") not in _open_paths()
+    assert str(logs / "app.log") in _open_paths()
