@@ -329,3 +329,16 @@ def test_rotated_file_is_closed_once_finished_and_idle(
     run(source)
     assert str(logs / "app.log.1") not in _open_paths()
     assert list(source.committed_positions()) == [str(logs / "app.log")]
+
+
+def test_idle_closed_file_is_reopened_when_it_grows(
+    make: Make, logs: Path, channel: MemoryChannel, clock: FakeClock
+) -> None:
+    append(logs / "app.log", "a")
+    source = make()
+    run(source)
+    clock.advance(2)
+    run(source)
+    append(logs / "app.log", "b")
+    run(source)
+    assert bodies(channel) == [b"a", b"b"]
