@@ -236,7 +236,7 @@ class WebHdfsFileSystem:
     """
 
     def __init__(self, url: str, user: str, *, timeout: float, proxy_user: str = "") -> None:
-        import hdfs
+        import hdfs  # type: ignore[import-untyped]
 
         self.url = url
         self.user = user

@@ -316,7 +316,7 @@ class HdfsEventSink(BatchSink):
             where = (locations or {}).get("serializer")
             raise ConfigurationError([Problem(self.component, str(exc), "serializer", where)]) \
                 from exc
-        parsed = parse_settings(cls.Settings, self.settings.serializer_properties,
+        parsed: Any = parse_settings(cls.Settings, self.settings.serializer_properties,
                                 component=f"{self.component}.serializer",
                                 locations=_relative_locations(locations, _SERIALIZER_PREFIX))
         return cls, parsed
