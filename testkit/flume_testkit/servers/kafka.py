@@ -236,6 +236,7 @@ class KafkaBroker:
         return self.data_dir / "tansu.log"
 
     def is_running(self) -> bool:
+        """Whether the tansu process is alive."""
         return self._tansu is not None and self._tansu.is_running()
 
     # -- lifecycle ---------------------------------------------------------
@@ -243,7 +244,12 @@ class KafkaBroker:
     def start(self) -> float:
         """Start the broker (and the S3 server when durable); return seconds to readiness.
 
-        The first start picks a free port; later starts reuse it.
+        The first start picks a free port; later starts reuse it (retrying
+        for up to 15 s while the port is still in use).
+
+        Raises:
+            ServerStartError: not ready within ``start_timeout``; the message
+                carries the log tail.
         """
         began = time.monotonic()
         if self._s3 is not None and not self._s3.process.is_running():
@@ -309,7 +315,7 @@ class KafkaBroker:
                 time.sleep(0.2)
 
     def _bind_failed(self) -> bool:
-        tail = self._tansu.log_tail(10) if self._tansu else ""
+        tail = self._tansu.log_tail(40) if self._tansu else ""
         return "in use" in tail.lower()
 
     def _launch(self, timeout: float) -> None:
@@ -391,6 +397,10 @@ class KafkaBroker:
         ``expected_count`` records arrived, then keeps polling ``settle``
         more seconds to catch extras (duplicates); returns what it has when
         ``timeout`` runs out, so the caller's assertion shows the shortfall.
+
+        Raises:
+            LookupError: ``topic`` does not exist (tansu does not auto-create
+                it for a group-less consumer).
         """
         consumer = self.consumer(None, None)
         try:
