@@ -44,7 +44,7 @@ def _sdist_path() -> Path:
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
            "-d", str(dl), PYSPARK_SDIST]
     env = {**os.environ, "PIP_CONSTRAINT": str(constraints)}
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)  # noqa: S603
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
     return sorted(dl.glob("pyspark-2.4.8*.tar.gz"))[0]
 
 
