@@ -29,6 +29,7 @@ from flume_rpc_avro._session import Call, ServerSession
 __all__ = ["AvroRpcServer", "CallHandler", "ServerOptions"]
 
 _log = logging.getLogger(__name__)
+_ACCEPT_SETTLE_TURNS = 8
 
 CallHandler = Callable[[str, list[dict[str, Any]]], AvroStatus]
 """Executes one call (``"append"``/``"appendBatch"``, events) and returns its status."""
@@ -121,8 +122,14 @@ class AvroRpcServer:
         self.port = int(self._server.sockets[0].getsockname()[1])
 
     async def _shutdown(self) -> None:
+        # A connection waiting in the backlog needs a few loop turns (accept -> transport ->
+        # connection_made -> task start) to appear in _tasks. Closing the server in between
+        # makes Python 3.11 fail that accept and leak its socket, so let pending accepts
+        # finish first, and let any that raced the close reach _tasks before cancelling.
+        await _settle()
         if self._server is not None:
             self._server.close()
+        await _settle()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -145,9 +152,13 @@ class AvroRpcServer:
         except asyncio.CancelledError:
             _log.debug("Avro RPC connection from %s closed by shutdown", peer)
         finally:
-            self._tasks.discard(task)
-            self._on_connections(len(self._tasks))
-            await _close(writer)
+            try:
+                await _close(writer)
+            finally:
+                # only now: shutdown waits for this task, so the socket is closed before the
+                # loop stops (otherwise it leaks as an unclosed transport)
+                self._tasks.discard(task)
+                self._on_connections(len(self._tasks))
 
     async def _allowed(self, writer: asyncio.StreamWriter) -> bool:
         ip_filter = self.options.ip_filter
@@ -207,6 +218,11 @@ class AvroRpcServer:
         except Exception:
             _log.exception("Avro RPC %s handler failed; answering FAILED", call.message)
             return AvroStatus.FAILED
+
+
+async def _settle() -> None:
+    for _ in range(_ACCEPT_SETTLE_TURNS):
+        await asyncio.sleep(0)
 
 
 def _peer_name(writer: asyncio.StreamWriter) -> str:

@@ -22,6 +22,8 @@ from flume_source_syslog._stream import SyslogStream
 
 __all__ = ["MultiportSyslogTcpSource", "SyslogTcpSource"]
 
+_ACCEPT_SETTLE_TURNS = 8
+
 
 class _Connection(asyncio.BufferedProtocol):
     """One client connection: read into a buffer, frame, parse, deliver."""
@@ -148,6 +150,10 @@ class _TcpSource(EventDrivenSource):
         return servers
 
     async def _shutdown(self) -> None:
+        # Let connections waiting in the backlog finish their accept first: closing the
+        # server mid-accept makes Python 3.11 fail it and leak the socket.
+        for _ in range(_ACCEPT_SETTLE_TURNS):
+            await asyncio.sleep(0)
         for server in self._servers:
             server.close()
         for connection in list(self.connections):
