@@ -1,39 +1,52 @@
-"""Syslog over one TCP connection into a file: our syslogtcp -> memory -> file_roll, timed.
+"""The syslog race: one TCP connection of 200-byte lines into a file, three receivers side by side.
 
 Usage::
 
-    python bench/bench_syslog.py [--count 1000000] [--format 3164|5424|both] [--batch 1000]
+    python bench/bench_syslog.py [--count 1000000] [--format 3164|5424|both]
+                                 [--receivers flume,rsyslog,syslog-ng] [--batch 1000]
 
-A separate "blast" sender process streams pre-generated 200-byte lines (each with a sequence
-number) in 256 KiB ``send()`` calls, as in ../shared/reference/perf-baselines.md §2.3. The
-receiver is the agent pipeline *in this process*: ``SyslogTcpSource`` -> ``MemoryChannel``
--> ``FileRollSink`` driven by a sink thread. Reported: events/s (sender start until the sink has
-committed every event), receiver CPU µs/event (utime+stime of this process), peak RSS (VmHWM),
-and an all-arrived check (every sequence number present exactly once in the output).
+Receivers, each a private child process on 127.0.0.1 with its own config and directory:
 
-Not yet here: the rsyslog and syslog-ng rows of the race. The testkit's
-``flume_testkit.servers.syslog_peers`` (Rsyslog, SyslogNg) is meant to run them side by side;
-wiring them in is left to a follow-up (see the plugin README).
+* ``flume-sdk``: ``flume-ng agent`` with syslogtcp -> memory -> file_roll (text serializer).
+* ``rsyslog``: ``rsyslogd -n`` with imtcp -> omfile (``flume_testkit.servers.syslog_peers``).
+* ``syslog-ng``: network() -> file() with flow control and the tuned windows of
+  perf-baselines §2.3 (RFC 5424 runs use ``flags(syslog-protocol)``).
+
+The same sender feeds all three: a separate Python process that streams pre-generated lines
+(each with a sequence number ``seq: NNNNNNNN``) in 256 KiB ``sendall`` calls, as in
+perf-baselines §2.3. Reported per receiver and format: events/s (sender start until the
+receiver's output file holds every line), the receiver process's CPU µs/event (utime+stime of
+its ``/proc/<pid>/stat``, all threads), its peak RSS (``VmHWM``), and an all-arrived check
+(every sequence number exactly once in the output).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from flume_source_syslog import SyslogTcpSource
+from flume_testkit.servers._process import free_port, wait_until
+from flume_testkit.servers.syslog_peers import (
+    PeerUnavailableError,
+    Rsyslog,
+    SyslogNg,
+)
 
-from flume_sdk import ChannelProcessor, ChannelSelector, Status
-from flume_sdk.components.file_roll_sink import FileRollSink
-from flume_sdk.components.memory_channel import MemoryChannel
+__all__ = ["Result", "main", "make_lines"]
 
-__all__ = ["main"]
+RECEIVERS = ("flume", "rsyslog", "syslog-ng")
+_LINE_BYTES = 200
+_DEADLINE_S = 600.0
+_SEQ = re.compile(rb"seq: (\d{8})")
 
 _SENDER = r"""
 import socket, sys
@@ -44,6 +57,19 @@ with open(path, "rb") as f, socket.create_connection(("127.0.0.1", port)) as s:
 """
 
 
+@dataclass(frozen=True)
+class Result:
+    """One receiver's run."""
+
+    receiver: str
+    fmt: str
+    events_per_s: float
+    cpu_us_per_event: float
+    peak_rss_mib: float
+    all_arrived: bool
+    note: str = ""
+
+
 def make_lines(path: Path, count: int, fmt: str) -> None:
     """Write ``count`` 200-byte lines (199 + newline) with sequence numbers."""
     with path.open("wb") as out:
@@ -51,99 +77,216 @@ def make_lines(path: Path, count: int, fmt: str) -> None:
             if fmt == "3164":
                 head = b"<38>Nov 21 05:26:28 localhost prg00000[1234]: seq: %08d " % i
             else:
-                head = b"<38>1 2026-11-21T05:26:28.%06dZ localhost prg00000 1234 - - seq: %08d " % (
-                    i % 1_000_000, i)
-            out.write(head + b"x" * (199 - len(head)) + b"\n")
+                head = (b"<38>1 2026-11-21T05:26:28.%06dZ localhost prg00000 1234 - - seq: %08d "
+                        % (i % 1_000_000, i))
+            out.write(head + b"x" * (_LINE_BYTES - 1 - len(head)) + b"\n")
 
 
-def _cpu_seconds() -> float:
-    fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+# ----------------------------------------------------------------------------- /proc
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of process ``pid`` (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _peak_rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def peak_rss_mib(pid: int) -> float:
+    """``VmHWM`` of process ``pid`` in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
 
-def _sink_loop(sink: FileRollSink, stop: threading.Event) -> None:
-    while not stop.is_set():
-        if sink.process() is Status.BACKOFF:
-            stop.wait(0.001)
+# ----------------------------------------------------------------------------- output checks
 
 
-def _check(directory: Path, count: int) -> bool:
+class LineCounter:
+    """Counts newlines in every file of a directory (or one file), reading only what is new."""
+
+    def __init__(self, target: Path) -> None:
+        self._target = target
+        self._seen: dict[Path, int] = {}
+        self._lines = 0
+
+    def count(self) -> int:
+        files = (sorted(self._target.iterdir()) if self._target.is_dir()
+                 else [self._target] if self._target.exists() else [])
+        for file in files:
+            with file.open("rb") as f:
+                f.seek(self._seen.get(file, 0))
+                while chunk := f.read(1 << 22):
+                    self._lines += chunk.count(b"\n")
+                    self._seen[file] = self._seen.get(file, 0) + len(chunk)
+        return self._lines
+
+
+def all_arrived(target: Path, count: int) -> bool:
+    """Every sequence number below ``count`` exactly once, and nothing else with one."""
     seen = bytearray(count)
     total = 0
-    for file in directory.iterdir():
-        with file.open("rb") as f:
-            for line in f:
-                at = line.find(b"seq: ")
-                seq = int(line[at + 5 : at + 13])
-                seen[seq] += 1
-                total += 1
-    return total == count and all(v == 1 for v in seen)
+    files = sorted(target.iterdir()) if target.is_dir() else [target]
+    for file in files:
+        data = file.read_bytes()
+        for match in _SEQ.finditer(data):
+            seq = int(match[1])
+            if seq >= count or seen[seq]:
+                return False
+            seen[seq] = 1
+            total += 1
+    return total == count
 
 
-def run(count: int, fmt: str, batch: int, work: Path) -> dict[str, float | bool]:
-    """One timed run; returns the measurements."""
-    data = work / f"lines-{fmt}.txt"
-    if not data.exists():
-        make_lines(data, count, fmt)
-    out_dir = work / f"out-{fmt}-{time.monotonic_ns()}"
-    channel = MemoryChannel.from_config("c1", {"capacity": "10000",
-                                               "transactionCapacity": str(batch)})
-    source = SyslogTcpSource.from_config("r1", {"host": "127.0.0.1", "port": "0",
-                                                "batchSize": str(batch)})
-    sink = FileRollSink.from_config("k1", {"sink.directory": str(out_dir),
-                                           "sink.rollInterval": "0",
-                                           # the kernel does not register its serializers yet
-                                           "sink.serializer":
-                                               "flume_sdk.components.serializers:TextSerializer",
-                                           "sink.batchSize": str(batch)})
-    source.set_channel_processor(ChannelProcessor(ChannelSelector([channel])))
-    sink.set_channel(channel)
-    for component in (channel, sink, source):
-        component.start()
-    stop = threading.Event()
-    drainer = threading.Thread(target=_sink_loop, args=(sink, stop), daemon=True)
-    drainer.start()
-    cpu0, t0 = _cpu_seconds(), time.monotonic()
-    sender = subprocess.Popen([sys.executable, "-c", _SENDER, str(data), str(source.ports[0])])
-    deadline = t0 + 600
-    while sink.counter.get("EventDrainSuccessCount") < count and time.monotonic() < deadline:
-        time.sleep(0.005)
-    elapsed, cpu = time.monotonic() - t0, _cpu_seconds() - cpu0
-    sender.wait(30)
-    stop.set()
-    drainer.join(10)
-    for component in (source, sink, channel):
-        component.stop()
-    return {
-        "events_per_s": count / elapsed,
-        "cpu_us_per_event": cpu / count * 1e6,
-        "peak_rss_mib": _peak_rss_mib(),
-        "all_arrived": _check(out_dir, count),
-    }
+# ----------------------------------------------------------------------------- receivers
+
+
+@dataclass
+class Running:
+    """A started receiver: where it listens, its pid, where its output goes."""
+
+    port: int
+    pid: int
+    output: Path
+    stop: Callable[[], None]
+
+
+@contextmanager
+def flume_receiver(work: Path, fmt: str, batch: int) -> Iterator[Running]:
+    """``flume-ng agent``: syslogtcp -> memory -> file_roll, as a child process."""
+    port = free_port()
+    out_dir = work / "out"
+    conf = work / "agent.properties"
+    conf.write_text("\n".join([
+        "a.sources = r1", "a.channels = c1", "a.sinks = k1",
+        "a.sources.r1.type = syslogtcp", "a.sources.r1.host = 127.0.0.1",
+        f"a.sources.r1.port = {port}", f"a.sources.r1.batchSize = {batch}",
+        "a.sources.r1.channels = c1",
+        "a.channels.c1.type = memory", "a.channels.c1.capacity = 20000",
+        f"a.channels.c1.transactionCapacity = {batch}",
+        "a.sinks.k1.type = file_roll", "a.sinks.k1.channel = c1",
+        f"a.sinks.k1.sink.directory = {out_dir}", "a.sinks.k1.sink.rollInterval = 0",
+        "a.sinks.k1.sink.serializer = text", f"a.sinks.k1.sink.batchSize = {batch}",
+    ]) + "\n")
+    log = (work / "agent.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flume_sdk.cli", "agent", "-n", "a", "-f", str(conf),
+         "--no-reload-conf"], stdout=log, stderr=subprocess.STDOUT)
+
+    def stop() -> None:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+        log.close()
+
+    try:
+        wait_until(lambda: _accepts(port, proc), timeout=60, interval=0.05,
+                   what=f"flume agent listening on {port}")
+        yield Running(port, proc.pid, out_dir, stop)
+    finally:
+        stop()
+
+
+def _accepts(port: int, proc: subprocess.Popen[bytes]) -> bool:
+    import socket
+
+    if proc.poll() is not None:
+        msg = f"flume agent exited early with {proc.returncode}; see its agent.log"
+        raise RuntimeError(msg)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def rsyslog_receiver(work: Path, fmt: str, batch: int) -> Iterator[Running]:
+    """rsyslogd: imtcp -> omfile (Debian's traditional file format)."""
+    peer = Rsyslog.receiver(work).start()
+    try:
+        assert peer.pid is not None and peer.output is not None
+        yield Running(peer.port, peer.pid, peer.output, peer.stop)
+    finally:
+        peer.stop()
+
+
+@contextmanager
+def syslog_ng_receiver(work: Path, fmt: str, batch: int) -> Iterator[Running]:
+    """syslog-ng: network() -> file(), flow control, tuned windows."""
+    peer = SyslogNg(work, tuned=True, rfc5424=fmt == "5424").start()
+    try:
+        assert peer.pid is not None and peer.output is not None
+        yield Running(peer.port, peer.pid, peer.output, peer.stop)
+    finally:
+        peer.stop()
+
+
+_STARTERS = {"flume": flume_receiver, "rsyslog": rsyslog_receiver,
+             "syslog-ng": syslog_ng_receiver}
+_LABELS = {"flume": "flume-sdk syslogtcp -> memory -> file_roll",
+           "rsyslog": "rsyslog imtcp -> omfile",
+           "syslog-ng": "syslog-ng network() -> file(), flow-control"}
+
+
+# ----------------------------------------------------------------------------- one run
+
+
+def run(receiver: str, fmt: str, count: int, batch: int, data: Path, work: Path) -> Result:
+    """Start ``receiver``, send ``data`` over one connection, wait for every line in its file."""
+    work.mkdir(parents=True)
+    with _STARTERS[receiver](work, fmt, batch) as target:
+        counter = LineCounter(target.output)
+        cpu0, t0 = cpu_seconds(target.pid), time.monotonic()
+        sender = subprocess.Popen([sys.executable, "-c", _SENDER, str(data), str(target.port)])
+        try:
+            wait_until(lambda: counter.count() >= count, timeout=_DEADLINE_S, interval=0.01,
+                       what=f"{count} lines from {receiver}")
+            elapsed = time.monotonic() - t0
+            cpu = cpu_seconds(target.pid) - cpu0
+            rss = peak_rss_mib(target.pid)
+        finally:
+            sender.wait(60)
+        target.stop()
+    return Result(_LABELS[receiver], fmt, count / elapsed, cpu / count * 1e6, rss,
+                  all_arrived(target.output, count))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--format", choices=("3164", "5424", "both"), default="both")
+    parser.add_argument("--receivers", default=",".join(RECEIVERS),
+                        help=f"comma-separated subset of {', '.join(RECEIVERS)}")
     parser.add_argument("--batch", type=int, default=1000)
     args = parser.parse_args(argv)
     formats = ("3164", "5424") if args.format == "both" else (args.format,)
+    receivers = [r.strip() for r in args.receivers.split(",") if r.strip()]
+    unknown = [r for r in receivers if r not in RECEIVERS]
+    if unknown:
+        parser.error(f"unknown receiver(s) {unknown}; choose from {', '.join(RECEIVERS)}")
     with tempfile.TemporaryDirectory(prefix="bench-syslog-") as tmp:
+        print(f"{args.count:,} x {_LINE_BYTES}-byte lines, one TCP connection, "
+              f"{os.cpu_count()} CPUs")
         print("| receiver | format | events/s | CPU µs/event | peak RSS MiB | all arrived |")
         print("|---|---|---|---|---|---|")
         for fmt in formats:
-            r = run(args.count, fmt, args.batch, Path(tmp))
-            print(f"| flume-sdk syslogtcp -> memory -> file_roll (in-process) | {fmt} | "
-                  f"{r['events_per_s']:,.0f} | {r['cpu_us_per_event']:.2f} | "
-                  f"{r['peak_rss_mib']:.0f} | {r['all_arrived']} |", flush=True)
+            data = Path(tmp) / f"lines-{fmt}.txt"
+            make_lines(data, args.count, fmt)
+            for receiver in receivers:
+                try:
+                    r = run(receiver, fmt, args.count, args.batch, data,
+                            Path(tmp) / f"{receiver}-{fmt}")
+                except PeerUnavailableError as exc:
+                    print(f"| {_LABELS[receiver]} | {fmt} | skipped: {exc} | | | |", flush=True)
+                    continue
+                print(f"| {r.receiver} | {fmt} | {r.events_per_s:,.0f} | "
+                      f"{r.cpu_us_per_event:.2f} | {r.peak_rss_mib:.0f} | {r.all_arrived} |",
+                      flush=True)
     return 0
 
 
