@@ -1,0 +1,70 @@
+"""Broker-free behaviour: the Avro event format, pass-through options, topic escapes."""
+
+from __future__ import annotations
+
+import io
+
+import fastavro
+import pytest
+from flume_sdk import ConfigurationError, Event
+
+from flume_kafka import (
+    AVRO_FLUME_EVENT_SCHEMA,
+    KafkaSink,
+    KafkaSource,
+    client_options,
+    decode_avro_event,
+    encode_avro_event,
+    substitute_headers,
+)
+
+_SERVERS = {"kafka.bootstrap.servers": "127.0.0.1:9"}
+
+
+def test_avro_event_is_plain_schemaless_avroflumeevent() -> None:
+    event = Event(b"\x00body\xff", {"h": "v\u00e9", "empty": ""})
+    record = fastavro.schemaless_reader(io.BytesIO(encode_avro_event(event)),
+                                        fastavro.parse_schema(AVRO_FLUME_EVENT_SCHEMA), None)
+    assert record == {"headers": {"h": "v\u00e9", "empty": ""}, "body": b"\x00body\xff"}
+
+
+def test_avro_event_round_trips() -> None:
+    event = Event(b"x" * 1000, {"a": "1"})
+    assert decode_avro_event(encode_avro_event(event)) == event
+
+
+def test_undecodable_avro_value_names_the_fix() -> None:
+    with pytest.raises(ValueError, match="useFlumeEventFormat"):
+        decode_avro_event(b"\x07")
+
+
+def test_java_spelled_options_become_typed_kafka_python_options() -> None:
+    options = client_options("producer", {"linger.ms": "5", "acks": "1", "compression.type": "gzip"})
+    assert (options["linger_ms"], options["acks"], options["compression_type"]) == (5, 1, "gzip")
+
+
+def test_acks_below_all_turns_idempotence_off() -> None:
+    assert client_options("producer", {"acks": "1"})["enable_idempotence"] is False
+
+
+def test_consumer_heartbeat_follows_a_short_session() -> None:
+    assert client_options("consumer", {"session.timeout.ms": "6000"})["heartbeat_interval_ms"] == 2000
+
+
+def test_unknown_pass_through_key_is_a_configuration_error_with_a_suggestion() -> None:
+    with pytest.raises(ConfigurationError, match=r"did you mean kafka\.producer\.linger\.ms"):
+        KafkaSink.from_config("k1", {**_SERVERS, "kafka.producer.linger.mss": "5"})
+
+
+def test_source_without_topics_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="kafka.topics"):
+        KafkaSource.from_config("r1", _SERVERS)
+
+
+def test_sink_accepts_kafka_flume_batch_size_as_an_alias() -> None:
+    sink = KafkaSink.from_config("k1", {**_SERVERS, "kafka.flumeBatchSize": "7"})
+    assert sink.batch_size == 7
+
+
+def test_header_escape_substitutes_and_blanks_missing_headers() -> None:
+    assert substitute_headers("logs-%{app}-%{none}", {"app": "web"}) == "logs-web-"
