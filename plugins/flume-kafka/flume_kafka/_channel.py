@@ -26,6 +26,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 from kafka import ConsumerRebalanceListener
 
+from flume_kafka._clients import client_options, option_problems
+from flume_kafka._format import (
+    event_from_value,
+    headers_from_record,
+    headers_to_record,
+    value_from_event,
+)
 from flume_sdk import (
     SYSTEM_CLOCK,
     Channel,
@@ -36,13 +43,6 @@ from flume_sdk import (
     at_least,
     namespace,
     setting,
-)
-from flume_kafka._clients import client_options, option_problems
-from flume_kafka._format import (
-    event_from_value,
-    headers_from_record,
-    headers_to_record,
-    value_from_event,
 )
 
 if TYPE_CHECKING:

@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
+from flume_kafka._clients import client_options, option_problems
+from flume_kafka._escape import has_header_escapes, substitute_headers
+from flume_kafka._format import headers_to_record, value_from_event
 from flume_sdk import (
     SYSTEM_CLOCK,
     BatchSink,
@@ -27,9 +30,6 @@ from flume_sdk import (
     namespace,
     setting,
 )
-from flume_kafka._clients import client_options, option_problems
-from flume_kafka._escape import has_header_escapes, substitute_headers
-from flume_kafka._format import headers_to_record, value_from_event
 
 if TYPE_CHECKING:
     from kafka import KafkaProducer

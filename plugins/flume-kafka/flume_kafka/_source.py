@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 from kafka import ConsumerRebalanceListener
 
+from flume_kafka._clients import client_options, option_problems
+from flume_kafka._format import event_from_value, headers_from_record
 from flume_sdk import (
     SYSTEM_CLOCK,
     ChannelException,
@@ -31,8 +33,6 @@ from flume_sdk import (
     namespace,
     setting,
 )
-from flume_kafka._clients import client_options, option_problems
-from flume_kafka._format import event_from_value, headers_from_record
 
 if TYPE_CHECKING:
     from kafka import KafkaConsumer, TopicPartition
@@ -224,7 +224,7 @@ class KafkaSource(PollableSource):
         began = time.monotonic()
         try:
             consumer.commit({tp: OffsetAndMetadata(o, "", -1) for tp, o in offsets.items()})
-        except Exception as exc:  # noqa: BLE001 - the batch is in the channel; Kafka re-sends it
+        except Exception as exc:
             log.warning("source %r: committing offsets %s to group %r failed (%s); those records "
                         "will be read again after a restart or rebalance (at most one batch)",
                         self.name, offsets, self.group_id, exc)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import itertools
 import os
 
-from flume_sdk import Event
+from flume_kafka._format import headers_from_record
 from flume_testkit.servers.kafka import KafkaBroker
 
-from flume_kafka._format import headers_from_record
+from flume_sdk import Event
 
 __all__ = ["FAST_CONSUMER", "FAST_PRODUCER", "LARGE_RECORDS", "read_topic", "unique"]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from flume_sdk import Channel
+from flume_kafka import KafkaChannel
 from flume_testkit import ChannelContract
 from flume_testkit.servers.kafka import KafkaBroker
 
-from flume_kafka import KafkaChannel
+from flume_sdk import Channel
 
 from .conftest import FAST_CONSUMER, FAST_PRODUCER, LARGE_RECORDS, unique
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 import collections
 import threading
 
+from flume_kafka import KafkaSink, KafkaSource
 from flume_testkit import EventFactory, RecordingChannel
 from flume_testkit.drivers import SinkDriver, SourceDriver
 from flume_testkit.events import event_ids
 from flume_testkit.fakes import RecordingTransaction
 from flume_testkit.servers.kafka import KafkaBroker
-
-from flume_kafka import KafkaSink, KafkaSource
 
 from .conftest import FAST_CONSUMER, FAST_PRODUCER, unique
 

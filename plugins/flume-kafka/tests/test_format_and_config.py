@@ -6,8 +6,6 @@ import io
 
 import fastavro
 import pytest
-from flume_sdk import ConfigurationError, Event
-
 from flume_kafka import (
     AVRO_FLUME_EVENT_SCHEMA,
     KafkaSink,
@@ -17,6 +15,8 @@ from flume_kafka import (
     encode_avro_event,
     substitute_headers,
 )
+
+from flume_sdk import ConfigurationError, Event
 
 _SERVERS = {"kafka.bootstrap.servers": "127.0.0.1:9"}
 
@@ -57,7 +57,7 @@ def test_unknown_pass_through_key_is_a_configuration_error_with_a_suggestion() -
 
 
 def test_source_without_topics_is_a_configuration_error() -> None:
-    with pytest.raises(ConfigurationError, match="kafka.topics"):
+    with pytest.raises(ConfigurationError, match=r"kafka\.topics"):
         KafkaSource.from_config("r1", _SERVERS)
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import io
 
 import fastavro
-from flume_sdk import Event
+from flume_kafka import AVRO_FLUME_EVENT_SCHEMA, KafkaChannel, KafkaSink, KafkaSource, encode_avro_event
 from flume_testkit import EventFactory, RecordingChannel
 from flume_testkit.drivers import ChannelDriver, SinkDriver, SourceDriver
 from flume_testkit.events import event_ids
 from flume_testkit.fakes import ChannelFailure
 from flume_testkit.servers.kafka import KafkaBroker
 
-from flume_kafka import AVRO_FLUME_EVENT_SCHEMA, KafkaChannel, KafkaSink, KafkaSource, encode_avro_event
+from flume_sdk import Event
 
 from .conftest import FAST_CONSUMER, FAST_PRODUCER, read_topic, unique
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from flume_sdk import Event, Sink
+from flume_kafka import KafkaSink
 from flume_testkit import SinkContract
 from flume_testkit.servers.kafka import KafkaBroker
 
-from flume_kafka import KafkaSink
+from flume_sdk import Event, Sink
 
 from .conftest import FAST_PRODUCER, LARGE_RECORDS, read_topic, unique
 

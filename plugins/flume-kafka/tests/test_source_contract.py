@@ -9,12 +9,12 @@ import time
 from collections.abc import Callable
 
 import pytest
-from flume_sdk import Source
+from flume_kafka import KafkaSource
 from flume_testkit import SourceContract
 from flume_testkit.drivers import SourceDriver
 from flume_testkit.servers.kafka import KafkaBroker
 
-from flume_kafka import KafkaSource
+from flume_sdk import Source
 
 from .conftest import FAST_CONSUMER, unique
 
