@@ -70,6 +70,9 @@ _PRI = re.compile(rb"<(\d{1,3})>")
 _PRI_TABLE: dict[bytes, tuple[str, str, str]] = {
     str(p).encode(): (str(p >> 3), str(p & 7), str(p)) for p in range(192)
 }
+_CACHE_LIMIT = 4096
+_MAX_SHAPES_PER_HEAD = 8  # distinct (fraction length, zone, host) remembered per header
+_FRACTION_SCALE = (0, 100, 10, 1)  # milliseconds per unit of a 1-, 2- or 3-digit fraction
 _UTF8_NAMES = frozenset({"utf-8", "utf_8", "utf8", "u8", "cp65001"})
 
 Headers = dict[str, str]
@@ -140,7 +143,9 @@ class SyslogParser:
         self._heads: dict[bytes, tuple[Headers, bytes]] = {}
         self._heads_bucket = -1
         # ("<PRI>V YYYY-MM-DDTHH:MM:SS", zone, " host") -> (headers without timestamp, base ms)
-        self._heads5424: dict[tuple[bytes, bytes, bytes], tuple[Headers, int | None]] = {}
+        # "<PRI>V YYYY-MM-DDTHH:MM:SS" -> [(fraction length incl. ".", zone + " host ",
+        #                                  headers without timestamp, ms without fraction)]
+        self._heads5424: dict[bytes, list[tuple[int, bytes, Headers, int | None]]] = {}
 
     def parse(self, message: bytes, now: float | None = None) -> Parsed:
         """Parse one message; ``now`` defaults to the parser's clock."""
@@ -150,7 +155,8 @@ class SyslogParser:
         """Parse a batch, reading the clock at most once."""
         when = self.now() if now is None else now
         bucket = int(when // 3600)
-        if bucket != self._heads_bucket or len(self._heads) > 4096:
+        if (bucket != self._heads_bucket or len(self._heads) > _CACHE_LIMIT
+                or len(self._heads5424) > _CACHE_LIMIT):
             self._heads.clear()
             self._heads5424.clear()
             self._heads_bucket = bucket
@@ -158,49 +164,57 @@ class SyslogParser:
         return [parse_one(message, when) for message in messages]
 
     def _parse_cached(self, message: bytes, now: float) -> Parsed:
-        """Fast path: reuse the headers of an identical RFC 3164 header seen this hour."""
+        """Fast paths: reuse the headers of an identical header seen this hour.
+
+        A digit after ``<PRI>`` means an RFC 5424 version; anything else is tried as RFC 3164.
+        Whatever misses its cache (or looks unusual) takes the regex path, which is the
+        reference; the cached paths are checked against it by a property-based test.
+        """
         if not self._transcode:
-            end = message.find(b" ", message.find(b">", 1, 5) + 17)
-            if end > 0:
-                hit = self._heads.get(message[:end])
-                if hit is not None:
-                    if hit[1]:
-                        return dict(hit[0]), hit[1] + message[end + 1 :]
-                    return dict(hit[0]), message[end + 1 :]
-            if not self._keep:
-                parsed = self._parse_cached5424(message)
-                if parsed is not None:
-                    return parsed
+            gt = message.find(b">", 1, 5)
+            if message[gt + 1 : gt + 2].isdigit():
+                if not self._keep:
+                    parsed = self._parse_cached5424(message, gt)
+                    if parsed is not None:
+                        return parsed
+            else:
+                end = message.find(b" ", gt + 17)
+                if end > 0:
+                    hit = self._heads.get(message[:end])
+                    if hit is not None:
+                        if hit[1]:
+                            return dict(hit[0]), hit[1] + message[end + 1 :]
+                        return dict(hit[0]), message[end + 1 :]
         return self._parse_one(message, now)
 
-    def _parse_cached5424(self, message: bytes) -> Parsed | None:
-        """Fast path for ``<PRI>V STAMP HOST MSG`` whose header (bar the fraction) was seen."""
-        sp1 = message.find(b" ")
-        sp2 = message.find(b" ", sp1 + 20)
-        sp3 = message.find(b" ", sp2 + 1)
-        if sp1 < 0 or sp3 < 0:
+    def _parse_cached5424(self, message: bytes, gt: int) -> Parsed | None:
+        """``<PRI>V STAMP[.frac][zone] HOST MSG`` whose header (bar the fraction digits) was seen.
+
+        ``gt`` is the index of ``>``. The cache is keyed on ``<PRI>V STAMP`` (up to the
+        seconds); each entry remembers the fraction's length and the exact bytes that followed
+        it (zone, host, spaces), so a hit needs one ``startswith`` and a digit check, not a
+        search for the field ends.
+        """
+        stamp_end = gt + 22  # ">" "V" " " and the 19 characters YYYY-MM-DDTHH:MM:SS
+        entries = self._heads5424.get(message[:stamp_end])
+        if entries is None:
             return None
-        tail = message[sp1 + 20 : sp2]
-        if tail[-1:] == b"Z":
-            zone, fraction = b"Z", tail[:-1]
-        elif len(tail) >= 6 and tail[-6] in b"+-":
-            zone, fraction = tail[-6:], tail[:-6]
-        else:
-            zone, fraction = b"", tail
-        hit = self._heads5424.get((message[: sp1 + 20], zone, message[sp2:sp3]))
-        if hit is None:
-            return None
-        if fraction and not (
-            fraction[:1] == b"." and fraction[1:].isdigit() and len(fraction) <= 10
-        ):
-            return None
-        headers = dict(hit[0])
-        if hit[1] is not None:
-            if fraction:
-                headers[TIMESTAMP] = str(hit[1] + int((fraction + b"00")[1:4]))
-            else:
-                headers[TIMESTAMP] = str(hit[1])
-        return headers, message[sp3 + 1 :]
+        for frac_len, suffix, template, base in entries:
+            if not message.startswith(suffix, stamp_end + frac_len):
+                continue
+            body = message[stamp_end + frac_len + len(suffix) :]
+            if frac_len:
+                digits = message[stamp_end + 1 : stamp_end + frac_len]
+                if message[stamp_end] != 46 or not digits.isdigit():  # 46 = "."
+                    continue
+                if base is None:
+                    return dict(template), body
+                ms = digits[:3]
+                return {**template, TIMESTAMP: str(base + int(ms) * _FRACTION_SCALE[len(ms)])}, body
+            if base is None:
+                return dict(template), body
+            return {**template, TIMESTAMP: str(base)}, body
+        return None
 
     def _parse_one(self, message: bytes, now: float) -> Parsed:
         raw = message
@@ -284,9 +298,13 @@ class SyslogParser:
     ) -> None:
         template = dict(headers)
         millis = template.pop(TIMESTAMP, None)
-        base = None if millis is None else int(millis) - self._fraction_ms(match.group(4))
-        key = (match.string[: match.end(3)], zone or b"", b" " + host)
-        self._heads5424[key] = (template, base)
+        fraction = match.group(4) or b""
+        base = None if millis is None else int(millis) - self._fraction_ms(fraction)
+        suffix = (zone or b"") + b" " + host + b" "
+        entries = self._heads5424.setdefault(match.string[: match.end(3)], [])
+        entries[:] = [e for e in entries if (e[0], e[1]) != (len(fraction), suffix)]
+        entries.insert(0, (len(fraction), suffix, template, base))
+        del entries[_MAX_SHAPES_PER_HEAD:]
 
     @staticmethod
     def _fraction_ms(fraction: bytes | None) -> int:

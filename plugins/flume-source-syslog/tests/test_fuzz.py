@@ -128,3 +128,30 @@ def test_random_streams_never_crash_a_connection_or_grow_its_buffer() -> None:
         for headers, body in events:
             assert len(body) <= 16
             assert headers.get(STATUS) in (None, INVALID, INCOMPLETE)
+
+
+_fraction = st.one_of(
+    st.just(""),
+    st.text("0123456789", min_size=0, max_size=11).map(lambda d: "." + d),
+    st.sampled_from([".12a", ".+1", "..5", ".١٢"]),  # not ASCII digits
+)
+
+
+@st.composite
+def same_second_5424_lines(draw: st.DrawFn) -> bytes:
+    """RFC 5424 lines sharing ``<PRI>V STAMP`` but not the fraction, zone or host."""
+    frac = draw(_fraction)
+    zone = draw(st.sampled_from(["", "Z", "+02:00", "-05:30"]))
+    host = draw(st.sampled_from(["h", "host.example", "-", "h2", ""]))
+    sep = draw(st.sampled_from([" ", "  ", ""]))
+    return f"<38>1 2026-11-21T05:26:28{frac}{zone}{sep}{host} ".encode() + draw(_body)
+
+
+@settings(max_examples=2_000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(same_second_5424_lines(), min_size=2, max_size=12))
+def test_rfc5424_header_cache_agrees_with_the_regex_path_within_one_second(
+    lines: list[bytes],
+) -> None:
+    parser = SyslogParser(tz=dt.UTC)
+    for line in lines + lines:
+        assert parser.parse(line, NOW) == reference(line)
