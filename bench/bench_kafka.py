@@ -20,13 +20,12 @@ import argparse
 import time
 from dataclasses import dataclass
 
-from flume_sdk import Event
-from flume_sdk.components.memory_channel import MemoryChannel
-from flume_sdk.components.null_sink import NullSink
-from flume_sdk import ChannelProcessor, ChannelSelector
+from flume_kafka import KafkaSink, KafkaSource
 from flume_testkit.servers.kafka import KafkaBroker
 
-from flume_kafka import KafkaSink, KafkaSource
+from flume_sdk import ChannelProcessor, ChannelSelector, Event
+from flume_sdk.components.memory_channel import MemoryChannel
+from flume_sdk.components.null_sink import NullSink
 
 __all__ = ["Leg", "main"]
 
