@@ -1,9 +1,11 @@
-"""Two agents as two processes: A (seq -> memory -> avro sink) => B (avro source -> file
-channel -> avro sink) => a collector in the test. B is killed with SIGKILL mid-stream and
-restarted: nothing is lost, and duplicates stay within one batch per hop.
+"""Two agents as two processes, in the users' classic shape:
 
-Spooldir and file_roll did not exist when this was written, so agent A generates events
-with ``seq`` and the collector at the end is an Avro server run by the test.
+    agent A: spooldir -> memory channel -> avro sink
+        => agent B: avro source -> file channel -> file_roll
+
+Agent B is killed with SIGKILL mid-stream and restarted. Nothing is lost; duplicates stay
+within one batch per hop (A may resend a batch B committed but could not acknowledge; B's
+file_roll may rewrite a batch it wrote but could not commit the take of).
 """
 
 from __future__ import annotations
@@ -13,47 +15,22 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from flume_rpc_avro import AvroRpcServer, AvroStatus, ServerOptions
 from flume_testkit.servers._process import free_port
+
+__all__: list[str] = []
 
 pytestmark = pytest.mark.timeout(240)
 pytest.importorskip("flume_channel_file", reason="agent B needs the durable file channel")
 
-TOTAL = 2000
+FILES = 10
+LINES_PER_FILE = 300
+TOTAL = FILES * LINES_PER_FILE
 BATCH = 50
-
-
-class _Collector:
-    """The last hop: an Avro server that records every body it is sent."""
-
-    def __init__(self) -> None:
-        self.bodies: list[bytes] = []
-        self._lock = threading.Lock()
-        self.server = AvroRpcServer(ServerOptions(host="127.0.0.1", port=0), self._handle)
-
-    def _handle(self, message: str, events: list[dict[str, Any]]) -> AvroStatus:
-        with self._lock:
-            self.bodies.extend(e["body"] for e in events)
-        return AvroStatus.OK
-
-    def distinct(self) -> int:
-        with self._lock:
-            return len(set(self.bodies))
-
-
-@pytest.fixture
-def collector() -> Iterator[_Collector]:
-    c = _Collector()
-    c.server.start()
-    yield c
-    c.server.stop()
 
 
 def _write(path: Path, lines: list[str]) -> Path:
@@ -61,11 +38,12 @@ def _write(path: Path, lines: list[str]) -> Path:
     return path
 
 
-def _agent_a(conf_dir: Path, b_port: int) -> Path:
-    return _write(conf_dir / "a.properties", [
+def _agent_a(work: Path, spool: Path, b_port: int) -> Path:
+    return _write(work / "a.properties", [
         "a.sources = r1", "a.channels = c1", "a.sinks = k1",
-        "a.sources.r1.type = seq", f"a.sources.r1.batchSize = {BATCH}",
-        f"a.sources.r1.totalEvents = {TOTAL}", "a.sources.r1.channels = c1",
+        "a.sources.r1.type = spooldir", f"a.sources.r1.spoolDir = {spool}",
+        f"a.sources.r1.batchSize = {BATCH}", "a.sources.r1.pollDelay = 100",
+        "a.sources.r1.channels = c1",
         "a.channels.c1.type = memory", "a.channels.c1.capacity = 10000",
         "a.channels.c1.transactionCapacity = 100",
         "a.sinks.k1.type = avro", "a.sinks.k1.channel = c1", "a.sinks.k1.hostname = 127.0.0.1",
@@ -74,16 +52,17 @@ def _agent_a(conf_dir: Path, b_port: int) -> Path:
     ])
 
 
-def _agent_b(conf_dir: Path, b_port: int, collector_port: int) -> Path:
-    return _write(conf_dir / "b.properties", [
+def _agent_b(work: Path, b_port: int, out: Path) -> Path:
+    return _write(work / "b.properties", [
         "b.sources = r1", "b.channels = c1", "b.sinks = k1",
         "b.sources.r1.type = avro", "b.sources.r1.bind = 127.0.0.1",
         f"b.sources.r1.port = {b_port}", "b.sources.r1.channels = c1",
-        "b.channels.c1.type = file", f"b.channels.c1.checkpointDir = {conf_dir / 'cp'}",
-        f"b.channels.c1.dataDirs = {conf_dir / 'data'}", "b.channels.c1.keep-alive = 0.2",
-        "b.channels.c1.transactionCapacity = 1000",
-        "b.sinks.k1.type = avro", "b.sinks.k1.channel = c1", "b.sinks.k1.hostname = 127.0.0.1",
-        f"b.sinks.k1.port = {collector_port}", f"b.sinks.k1.batch-size = {BATCH}",
+        "b.channels.c1.type = file", f"b.channels.c1.checkpointDir = {work / 'cp'}",
+        f"b.channels.c1.dataDirs = {work / 'data'}", "b.channels.c1.keep-alive = 0.2",
+        "b.channels.c1.transactionCapacity = 1000", "b.channels.c1.minimumRequiredSpace = 0",
+        "b.sinks.k1.type = file_roll", "b.sinks.k1.channel = c1",
+        f"b.sinks.k1.sink.directory = {out}", "b.sinks.k1.sink.rollInterval = 0",
+        f"b.sinks.k1.sink.batchSize = {BATCH}",
     ])
 
 
@@ -112,25 +91,52 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=10)
 
 
-def test_collector_tier_crash_loses_nothing(collector: _Collector, tmp_path: Path) -> None:
+def _spool(spool: Path, staging: Path, index: int) -> None:
+    """Drop one complete file into the spool directory (written aside, then renamed in)."""
+    lines = [f"line-{index * LINES_PER_FILE + i:05d}" for i in range(LINES_PER_FILE)]
+    aside = _write(staging / f"in-{index:02d}.log", lines)
+    aside.rename(spool / aside.name)
+
+
+def _delivered(out: Path) -> list[str]:
+    if not out.exists():
+        return []
+    lines: list[str] = []
+    for file in sorted(out.iterdir()):
+        lines += [ln for ln in file.read_text().splitlines() if ln.startswith("line-")]
+    return lines
+
+
+def test_collector_killed_mid_stream_loses_nothing(tmp_path: Path) -> None:
+    spool, staging, out = tmp_path / "spool", tmp_path / "staging", tmp_path / "out"
+    spool.mkdir()
+    staging.mkdir()
     b_port = free_port()
-    conf_b = _agent_b(tmp_path, b_port, collector.server.port)
-    conf_a = _agent_a(tmp_path, b_port)
+    conf_b = _agent_b(tmp_path, b_port, out)
+    conf_a = _agent_a(tmp_path, spool, b_port)
     log = tmp_path / "agents.log"
+    for index in range(FILES // 2):
+        _spool(spool, staging, index)
     agent_b = _start_agent("b", conf_b, log)
     agent_a = _start_agent("a", conf_a, log)
     try:
-        _wait(lambda: collector.distinct() >= TOTAL // 4, 60, "a quarter of the events")
+        _wait(lambda: len(set(_delivered(out))) >= TOTAL // 10, 60, "a tenth of the events at B")
         os.kill(agent_b.pid, signal.SIGKILL)
         agent_b.wait(timeout=10)
+        arrived_before_kill = len(set(_delivered(out)))
+        for index in range(FILES // 2, FILES):
+            _spool(spool, staging, index)
         agent_b = _start_agent("b", conf_b, log)
-        _wait(lambda: collector.distinct() >= TOTAL, 120, "every event at the collector")
+        _wait(lambda: len(set(_delivered(out))) >= TOTAL, 120, "every event at B's file_roll")
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n--- agent log tail ---\n{log.read_text()[-3000:]}") from None
     finally:
         _stop(agent_a)
         _stop(agent_b)
-    counts = collections.Counter(collector.bodies)
+    assert arrived_before_kill < TOTAL, "B was not killed mid-stream"
+    counts = collections.Counter(_delivered(out))
     duplicates = sum(n - 1 for n in counts.values())
-    assert set(counts) == {str(i).encode() for i in range(TOTAL)}
+    assert set(counts) == {f"line-{i:05d}" for i in range(TOTAL)}
     assert duplicates <= 2 * BATCH, f"{duplicates} duplicates (one batch per hop allowed)"
+    assert sorted(p.name for p in spool.iterdir() if p.is_file()) == [
+        f"in-{i:02d}.log.COMPLETED" for i in range(FILES)]
