@@ -29,6 +29,7 @@ from flume_sdk._lifecycle import Component, LifecycleState, NoSettings
 from flume_sdk._plugins import PluginInfo, PluginKind, PluginRegistry, load_plugin
 from flume_sdk._selector import ChannelSelector, Routing
 from flume_sdk._serializer import EventSerializer
+from flume_sdk._serializer_lookup import SerializerFactory, resolve_serializer
 from flume_sdk._settings import (
     SettingDoc,
     at_least,
@@ -79,6 +80,7 @@ __all__ = [
     "PollableSource",
     "Problem",
     "Routing",
+    "SerializerFactory",
     "SettingDoc",
     "Sink",
     "SinkProcessor",
@@ -97,6 +99,7 @@ __all__ = [
     "namespace",
     "one_of",
     "parse_settings",
+    "resolve_serializer",
     "setting",
     "to_bool",
 ]

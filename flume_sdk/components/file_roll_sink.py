@@ -31,21 +31,17 @@ from flume_sdk import (
     SYSTEM_CLOCK,
     BatchSink,
     Clock,
-    ConfigurationError,
     Event,
     EventDeliveryException,
     EventSerializer,
     Location,
-    PluginError,
-    PluginKind,
     PluginRegistry,
-    Problem,
     Status,
     at_least,
-    load_plugin,
     namespace,
     one_of,
     parse_settings,
+    resolve_serializer,
     setting,
 )
 
@@ -63,7 +59,7 @@ _SERIALIZER_PREFIX = "sink.serializer."
 
 @attrs.frozen(kw_only=True)
 class FileRollSinkSettings:
-    directory: Path = setting("sink.directory", required=True,  # noqa: RUF009
+    directory: Path = setting("sink.directory", required=True,
                               help="directory the files are written to (created if missing)")
     roll_interval: int = setting("sink.rollInterval", default=30, validator=at_least(0),
                                  help="seconds before a file is closed and a new one started; "
@@ -77,7 +73,7 @@ class FileRollSinkSettings:
                              help="file name extension, without the dot")
     serializer: str = setting("sink.serializer", default="TEXT",
                               help="serializer type: text, header_and_text, avro_event or a class")
-    serializer_properties: dict[str, str] = namespace(  # noqa: RUF009
+    serializer_properties: dict[str, str] = namespace(
         _SERIALIZER_PREFIX, help="the serializer's own keys (sink.serializer.appendNewline ...)")
     batch_size: int = setting("sink.batchSize", default=100, aliases=("batchSize",),
                               validator=at_least(1), help="events per transaction")
@@ -145,34 +141,6 @@ class _OpenFile:
     roll_at: float | None
 
 
-def _relative_locations(
-    locations: Mapping[str, Location] | None, prefix: str
-) -> dict[str, Location]:
-    return {k[len(prefix):]: v for k, v in (locations or {}).items() if k.startswith(prefix)}
-
-
-def _resolve_serializer(
-    settings: FileRollSinkSettings,
-    component: str,
-    registry: PluginRegistry | None,
-    locations: Mapping[str, Location] | None,
-) -> tuple[type[EventSerializer], Any]:
-    """Load the serializer class and parse its keys now, so mistakes are config errors."""
-    type_name = settings.serializer
-    cls: type[EventSerializer]
-    try:
-        cls = registry.load(PluginKind.SERIALIZER, type_name) if registry else \
-            load_plugin(PluginKind.SERIALIZER, type_name)
-    except PluginError as exc:
-        location = (locations or {}).get("sink.serializer")
-        raise ConfigurationError([Problem(component, str(exc), "sink.serializer", location)]) \
-            from exc
-    props = settings.serializer_properties
-    parsed: Any = parse_settings(cls.Settings, props, component=f"{component}.sink.serializer",
-                            locations=_relative_locations(locations, _SERIALIZER_PREFIX))
-    return cls, parsed
-
-
 class FileRollSink(BatchSink):
     """Writes each batch through a serializer into rolling files in ``sink.directory``.
 
@@ -201,8 +169,10 @@ class FileRollSink(BatchSink):
         locations: Mapping[str, Location] | None = None,
     ) -> None:
         super().__init__(name, settings, clock=clock)
-        self._serializer_cls, self._serializer_settings = _resolve_serializer(
-            self.settings, component or name, registry, locations)
+        self._serializer = resolve_serializer(
+            self.settings.serializer, self.settings.serializer_properties,
+            component=component or name, key="sink.serializer", locations=locations,
+            registry=registry)
         manager = RollTimePathManager if self.settings.path_manager.upper() == "ROLLTIME" \
             else PathManager
         self.paths = manager(self.settings.directory, self.settings.prefix,
@@ -299,7 +269,7 @@ class FileRollSink(BatchSink):
             self.counter.incr("ConnectionFailedCount")
             raise self._error(f"could not create a file in {self.settings.directory}", exc) \
                 from exc
-        serializer = self._serializer_cls(stream, self._serializer_settings)
+        serializer = self._serializer.create(stream)
         try:
             serializer.after_create()
             serializer.flush()

@@ -35,22 +35,16 @@ from flume_sdk import (
     SYSTEM_CLOCK,
     BatchSink,
     Clock,
-    ConfigurationError,
     Event,
     EventDeliveryException,
-    EventSerializer,
     Location,
-    PluginError,
-    PluginKind,
-    PluginNotFoundError,
     PluginRegistry,
-    Problem,
     Status,
     at_least,
-    load_plugin,
     namespace,
     one_of,
     parse_settings,
+    resolve_serializer,
     setting,
 )
 from flume_sink_hdfs._codecs import Codec, codec_for
@@ -75,11 +69,6 @@ __all__ = ["HdfsEventSink", "HdfsSinkSettings", "split_location"]
 log = logging.getLogger("flume_sink_hdfs")
 
 _SERIALIZER_PREFIX = "serializer."
-_BUILTIN_SERIALIZERS = {
-    "text": "TextSerializer",
-    "header_and_text": "HeaderAndTextSerializer",
-    "avro_event": "AvroEventSerializer",
-}
 _DEFAULT_STATE_DIR = Path("~/.flume-sdk/hdfs-sink").expanduser()
 _UNSUPPORTED = ("hdfs.kerberosPrincipal", "hdfs.kerberosKeytab")
 
@@ -220,26 +209,6 @@ def _template(s: HdfsSinkSettings, template: str, clock: Clock = SYSTEM_CLOCK) -
                           use_local_timestamp=s.use_local_timestamp, clock=clock)
 
 
-def _relative_locations(locations: Mapping[str, Location] | None,
-                        prefix: str) -> dict[str, Location]:
-    return {k[len(prefix):]: v for k, v in (locations or {}).items() if k.startswith(prefix)}
-
-
-def _load_serializer(name: str, registry: PluginRegistry | None) -> type[EventSerializer]:
-    def load(type_name: str) -> type[EventSerializer]:
-        cls: type[EventSerializer] = registry.load(PluginKind.SERIALIZER, type_name) \
-            if registry else load_plugin(PluginKind.SERIALIZER, type_name)
-        return cls
-    try:
-        return load(name)
-    except PluginNotFoundError:
-        builtin = _BUILTIN_SERIALIZERS.get(name.strip().lower())
-        if builtin is None:
-            raise
-        # The kernel ships these; reach them by class path when they are not registered.
-        return load(f"flume_sdk.components.serializers:{builtin}")
-
-
 @attrs.define(eq=False)
 class _Bucket:
     directory: str
@@ -279,8 +248,9 @@ class HdfsEventSink(BatchSink):
         self.component = component or name
         self._codec: Codec | None = codec_for(self.settings.codec) if self.settings.codec \
             else None
-        self._serializer_cls, self._serializer_settings = self._resolve_serializer(
-            registry, locations)
+        self._serializer = resolve_serializer(
+            self.settings.serializer, self.settings.serializer_properties,
+            component=self.component, key="serializer", locations=locations, registry=registry)
         scheme, self._authority, path_template = split_location(self.settings.path)
         self._scheme = scheme
         self._path = _template(self.settings, path_template, clock)
@@ -306,20 +276,6 @@ class HdfsEventSink(BatchSink):
                                        locations=locations)
         return cls(name, settings, clock=clock, registry=registry, component=path,
                    locations=locations)
-
-    def _resolve_serializer(
-        self, registry: PluginRegistry | None, locations: Mapping[str, Location] | None,
-    ) -> tuple[type[EventSerializer], Any]:
-        try:
-            cls = _load_serializer(self.settings.serializer, registry)
-        except PluginError as exc:
-            where = (locations or {}).get("serializer")
-            raise ConfigurationError([Problem(self.component, str(exc), "serializer", where)]) \
-                from exc
-        parsed: Any = parse_settings(cls.Settings, self.settings.serializer_properties,
-                                component=f"{self.component}.serializer",
-                                locations=_relative_locations(locations, _SERIALIZER_PREFIX))
-        return cls, parsed
 
     # -- what tests and operators look at ----------------------------------------------------
 
@@ -374,7 +330,7 @@ class HdfsEventSink(BatchSink):
         if kind == "sequencefile":
             return SequenceFileFormat(s.write_format, self._codec, s.sequence_compression,
                                       self.clock)
-        stream = DataStreamFormat(self._serializer_cls, self._serializer_settings)
+        stream = DataStreamFormat(self._serializer.cls, self._serializer.settings)
         if kind == "compressedstream" and self._codec is not None:
             return CompressedStreamFormat(stream, self._codec)
         return stream
