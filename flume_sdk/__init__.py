@@ -22,6 +22,7 @@ from flume_sdk._errors import (
     Problem,
     TransactionStateError,
 )
+from flume_sdk._escapes import EscapeError, EscapeTemplate, MissingTimestampError, escape_string
 from flume_sdk._event import Event
 from flume_sdk._hooks import hookimpl
 from flume_sdk._interceptor import Interceptor
@@ -60,6 +61,8 @@ __all__ = [
     "Component",
     "ConfigurationError",
     "Counter",
+    "EscapeError",
+    "EscapeTemplate",
     "Event",
     "EventDeliveryException",
     "EventDrivenSource",
@@ -68,6 +71,7 @@ __all__ = [
     "Interceptor",
     "LifecycleState",
     "Location",
+    "MissingTimestampError",
     "NoSettings",
     "PluginConflictError",
     "PluginError",
@@ -93,6 +97,7 @@ __all__ = [
     "__version__",
     "at_least",
     "describe_settings",
+    "escape_string",
     "hookimpl",
     "in_range",
     "load_plugin",

@@ -50,14 +50,14 @@ def test_broken_plugin_does_not_affect_other_types() -> None:
 
 def test_class_of_the_wrong_kind_is_invalid() -> None:
     reg = registry((PluginKind.CHANNEL, "oops", "flume_sdk.components.null_sink:NullSink"))
-    with pytest.raises(PluginInvalidError, match="not a subclass of flume_sdk.Channel"):
+    with pytest.raises(PluginInvalidError, match=r"not a subclass of flume_sdk\.Channel"):
         reg.load(PluginKind.CHANNEL, "oops")
 
 
 def test_two_distributions_registering_one_type_conflict() -> None:
     reg = PluginRegistry([PluginInfo(PluginKind.SINK, "x", "a:A", "dist-a", "1"),
                           PluginInfo(PluginKind.SINK, "x", "b:B", "dist-b", "2")])
-    with pytest.raises(PluginConflictError, match="dist-a 1.*dist-b 2"):
+    with pytest.raises(PluginConflictError, match=r"dist-a 1.*dist-b 2"):
         reg.load(PluginKind.SINK, "x")
 
 

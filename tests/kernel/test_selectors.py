@@ -49,7 +49,8 @@ def test_replicating_optional_failure_is_counted_not_raised() -> None:
 
 def test_replicating_optional_naming_an_unknown_channel_is_a_config_error() -> None:
     with pytest.raises(ConfigurationError, match="'c9'"):
-        ReplicatingSelector.from_config(channels("c1"), {"optional": "c9"}, component="a1.sources.r1.selector")
+        ReplicatingSelector.from_config(channels("c1"), {"optional": "c9"},
+                                        component="a1.sources.r1.selector")
 
 
 def test_multiplexing_routes_by_header_with_default() -> None:

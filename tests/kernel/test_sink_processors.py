@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from flume_testkit.clock import FakeClock
+from flume_testkit.fakes import RecordingSink
 
 from flume_sdk import ConfigurationError, Event, EventDeliveryException, Status
 from flume_sdk.components.memory_channel import MemoryChannel
 from flume_sdk.components.sink_processors import FailoverSinkProcessor, LoadBalancingSinkProcessor
-from flume_testkit.clock import FakeClock
-from flume_testkit.fakes import RecordingSink
 
 
 @pytest.fixture

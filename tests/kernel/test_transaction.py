@@ -57,7 +57,7 @@ def test_use_from_another_thread_fails(channel: MemoryChannel) -> None:
     def other() -> None:
         try:
             tx.put(Event(b"x"))
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     thread = threading.Thread(target=other)

@@ -134,10 +134,10 @@ class UUIDInterceptor(Interceptor):
 class RemoveHeaderInterceptorSettings:
     with_name: str = setting(default="", help="one header name to remove")
     from_list: str = setting(default="", help="header names to remove, split by fromListSeparator")
-    from_list_separator: re.Pattern[str] = setting(  # noqa: RUF009
+    from_list_separator: re.Pattern[str] = setting(
         default=re.compile(r"\s*,\s*"), aliases=("listSeparator",),
         converter=regex_setting_converter, help="regex that splits fromList")
-    matching: re.Pattern[str] | None = setting(  # noqa: RUF009
+    matching: re.Pattern[str] | None = setting(
         default=None, converter=regex_setting_converter,
         help="remove every header whose whole name matches this regex")
 

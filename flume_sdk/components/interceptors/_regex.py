@@ -46,7 +46,7 @@ def _decode(body: bytes, charset: str = "utf-8") -> str:
 
 @attrs.frozen(kw_only=True)
 class RegexFilteringInterceptorSettings:
-    regex: re.Pattern[str] = setting(  # noqa: RUF009
+    regex: re.Pattern[str] = setting(
         default=re.compile(".*"), converter=regex_setting_converter,
         help="searched for anywhere in the body (decoded as UTF-8)")
     exclude_events: bool = setting(default=False,
@@ -122,12 +122,12 @@ def _split_props(props: Mapping[str, str]) -> dict[str, dict[str, str]]:
 
 @attrs.frozen(kw_only=True)
 class RegexExtractorInterceptorSettings:
-    regex: re.Pattern[str] = setting(  # noqa: RUF009
+    regex: re.Pattern[str] = setting(
         required=True, converter=regex_setting_converter,
         help="its groups are copied into headers")
     serializers: tuple[str, ...] = setting(required=True,
                                            help="space-separated ids, one per regex group")
-    serializer_properties: dict[str, str] = namespace(  # noqa: RUF009
+    serializer_properties: dict[str, str] = namespace(
         "serializers.", help="serializers.<id>.name / .type / .pattern")
 
     def build(self) -> list[tuple[str, Serialize]]:
@@ -194,7 +194,7 @@ def _charset(text: str) -> str:
 
 @attrs.frozen(kw_only=True)
 class SearchAndReplaceInterceptorSettings:
-    search_pattern: re.Pattern[str] = setting(  # noqa: RUF009
+    search_pattern: re.Pattern[str] = setting(
         required=True, converter=regex_setting_converter,
         help="regex replaced everywhere in the body")
     replace_string: str = setting(default="", help="replacement; $1 and ${name} insert groups")

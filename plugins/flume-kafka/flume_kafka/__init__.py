@@ -8,7 +8,6 @@ broker acknowledged the whole batch.
 
 from flume_kafka._channel import KafkaChannel, KafkaChannelSettings, KafkaTransaction
 from flume_kafka._clients import client_options
-from flume_kafka._escape import substitute_headers
 from flume_kafka._format import (
     AVRO_FLUME_EVENT_SCHEMA,
     decode_avro_event,
@@ -29,5 +28,4 @@ __all__ = [
     "client_options",
     "decode_avro_event",
     "encode_avro_event",
-    "substitute_headers",
 ]

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 
 from flume_kafka._clients import client_options, option_problems
-from flume_kafka._escape import has_header_escapes, substitute_headers
 from flume_kafka._format import headers_to_record, value_from_event
 from flume_sdk import (
     SYSTEM_CLOCK,
     BatchSink,
     Clock,
+    EscapeTemplate,
     Event,
     EventDeliveryException,
     at_least,
@@ -91,7 +91,9 @@ class KafkaSink(BatchSink):
         self._producer: KafkaProducer | None = None
         self._options = client_options("producer", self.settings.producer,
                                        bootstrap_servers=self.settings.bootstrap_servers)
-        self._escaped_topic = has_header_escapes(self.settings.topic)
+        topic = self.settings.topic
+        self._topic_template = EscapeTemplate(template=topic, clock=clock) if "%" in topic \
+            else None
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -163,8 +165,8 @@ class KafkaSink(BatchSink):
             override = headers.get(settings.topic_header)
             if override:
                 return override
-        if self._escaped_topic:
-            return substitute_headers(settings.topic, headers)
+        if self._topic_template is not None:
+            return self._topic_template.resolve(headers)
         return settings.topic
 
     def _partition_for(self, headers: dict[str, str]) -> int | None:

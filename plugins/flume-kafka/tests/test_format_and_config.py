@@ -13,10 +13,9 @@ from flume_kafka import (
     client_options,
     decode_avro_event,
     encode_avro_event,
-    substitute_headers,
 )
 
-from flume_sdk import ConfigurationError, Event
+from flume_sdk import ConfigurationError, Event, escape_string
 
 _SERVERS = {"kafka.bootstrap.servers": "127.0.0.1:9"}
 
@@ -67,4 +66,4 @@ def test_sink_accepts_kafka_flume_batch_size_as_an_alias() -> None:
 
 
 def test_header_escape_substitutes_and_blanks_missing_headers() -> None:
-    assert substitute_headers("logs-%{app}-%{none}", {"app": "web"}) == "logs-web-"
+    assert escape_string("logs-%{app}-%{none}", {"app": "web"}) == "logs-web-"

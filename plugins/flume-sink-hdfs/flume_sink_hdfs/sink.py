@@ -35,6 +35,8 @@ from flume_sdk import (
     SYSTEM_CLOCK,
     BatchSink,
     Clock,
+    EscapeError,
+    EscapeTemplate,
     Event,
     EventDeliveryException,
     Location,
@@ -62,7 +64,6 @@ from flume_sink_hdfs._formats import (
     SequenceFileFormat,
 )
 from flume_sink_hdfs._journal import Journal, safe_writer_id
-from flume_sink_hdfs.escapes import EscapeError, EscapeTemplate
 
 __all__ = ["HdfsEventSink", "HdfsSinkSettings", "split_location"]
 

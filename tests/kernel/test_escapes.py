@@ -5,14 +5,15 @@ from __future__ import annotations
 import socket
 
 import pytest
-from flume_sink_hdfs.escapes import (
+from flume_testkit.clock import FakeClock
+
+from flume_sdk._escapes import (
     EscapeError,
     EscapeTemplate,
     MissingTimestampError,
     escape_string,
     round_down,
 )
-from flume_testkit.clock import FakeClock
 
 __all__: list[str] = []
 

@@ -1,4 +1,4 @@
-"""Flume's escape sequences (``BucketPath.escapeString``), usable by any sink.
+"""Flume's escape sequences (``BucketPath.escapeString``) for any sink: hdfs paths, Kafka topics.
 
 ``%{header}`` is a header value, ``%[localhost]``/``%[IP]``/``%[FQDN]`` name this
 host, and ``%Y %m %d %H %M %S %s %t %a %A %b %B %c %D %e %I %j %k %l %n %p %y %z``
@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
-from flume_sdk import SYSTEM_CLOCK, Clock
+from flume_sdk._clock import SYSTEM_CLOCK, Clock
 
 __all__ = [
     "ROUND_UNITS",
