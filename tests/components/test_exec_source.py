@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator
 
 import pytest
 from flume_testkit.clock import FakeClock
+from flume_testkit.servers import wait_until
 
 from flume_sdk import ChannelProcessor, ConfigurationError, Event
 from flume_sdk.components.exec_source import ExecSource
@@ -42,18 +42,6 @@ def make(channel: MemoryChannel) -> Iterator[Make]:
     yield build
     for source in built:
         source.stop()
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline, tick = threading.Event(), threading.Event()
-    timer = threading.Timer(timeout, deadline.set)
-    timer.start()
-    try:
-        while not condition():
-            assert not deadline.is_set(), f"condition still false after {timeout}s"
-            tick.wait(0.01)
-    finally:
-        timer.cancel()
 
 
 def collect(channel: MemoryChannel, into: list[Event]) -> Callable[[], int]:

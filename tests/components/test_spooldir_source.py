@@ -7,12 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import fastavro
 import pytest
+from flume_testkit.servers import wait_until
 
 from flume_sdk import ChannelProcessor, ConfigurationError, Event, Status
 from flume_sdk.components.memory_channel import MemoryChannel
@@ -405,18 +405,6 @@ def _complete_lines(out: Path) -> list[bytes]:
     return lines
 
 
-def _wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline, tick = threading.Event(), threading.Event()
-    timer = threading.Timer(timeout, deadline.set)
-    timer.start()
-    try:
-        while not condition():
-            assert not deadline.is_set(), f"{what} within {timeout}s"
-            tick.wait(0.05)
-    finally:
-        timer.cancel()
-
-
 def test_sigkill_mid_file_then_restart_loses_nothing_and_duplicates_at_most_a_batch(
     tmp_path: Path,
 ) -> None:
@@ -432,16 +420,16 @@ def test_sigkill_mid_file_then_restart_loses_nothing_and_duplicates_at_most_a_ba
         (tmp_path / "spool" / f"in{f}.log").write_bytes(b"\n".join(lines) + b"\n")
     agent = _start_agent(tmp_path)
     try:
-        _wait_for(lambda: len(_complete_lines(tmp_path / "out")) > per_file // 2, 60,
-                  "the first agent delivered lines")
+        wait_until(lambda: len(_complete_lines(tmp_path / "out")) > per_file // 2,
+                  timeout=60, what="the first agent delivered lines")
         agent.send_signal(signal.SIGKILL)
         agent.wait(10)
         assert len(_complete_lines(tmp_path / "out")) < files * per_file, "killed too late"
         agent = _start_agent(tmp_path)
-        _wait_for(lambda: set(_complete_lines(tmp_path / "out")) >= expected, 90,
-                  "the restarted agent delivered every line")
-        _wait_for(lambda: len(list((tmp_path / "spool").glob("*.COMPLETED"))) == files, 30,
-                  "every spool file completed")
+        wait_until(lambda: set(_complete_lines(tmp_path / "out")) >= expected,
+                  timeout=90, what="the restarted agent delivered every line")
+        wait_until(lambda: len(list((tmp_path / "spool").glob("*.COMPLETED"))) == files,
+                  timeout=30, what="every spool file completed")
     finally:
         agent.send_signal(signal.SIGTERM)
         agent.wait(30)

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from flume_testkit.servers import wait_until
 
 from flume_sdk import ConfigurationError
 from flume_sdk._agent import Agent
@@ -30,13 +31,6 @@ a1.sinks.k1.channel = c1
 """
 
 
-def wait_for(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
-
-
 def test_agent_runs_seq_to_null_and_counts(tmp_path: Path) -> None:
     conf = tmp_path / "a.conf"
     conf.write_text(CONF.format(total=500))
@@ -45,7 +39,7 @@ def test_agent_runs_seq_to_null_and_counts(tmp_path: Path) -> None:
     try:
         assert agent.pipeline is not None
         sink = agent.pipeline.sinks["k1"]
-        wait_for(lambda: sink.counter.get("EventDrainSuccessCount") == 500)
+        wait_until(lambda: sink.counter.get("EventDrainSuccessCount") == 500)
     finally:
         agent.stop()
     assert agent.pipeline is None
@@ -86,12 +80,12 @@ def test_good_reload_reuses_unchanged_channel_with_its_events(tmp_path: Path) ->
     agent.start()
     try:
         channel = agent.pipeline.channels["c1"]  # type: ignore[union-attr]
-        wait_for(lambda: channel.size == 50)
+        wait_until(lambda: channel.size == 50)
         conf.write_text(CONF.format(total=0))
         assert agent.reload() is True
         assert agent.pipeline.channels["c1"] is channel  # type: ignore[union-attr]
         sink = agent.pipeline.sinks["k1"]  # type: ignore[union-attr]
-        wait_for(lambda: sink.counter.get("EventDrainSuccessCount") == 50)
+        wait_until(lambda: sink.counter.get("EventDrainSuccessCount") == 50)
     finally:
         agent.stop()
 
@@ -105,7 +99,7 @@ def test_changed_memory_channel_hands_its_events_to_the_replacement(tmp_path: Pa
     agent.start()
     try:
         old = agent.pipeline.channels["c1"]  # type: ignore[union-attr]
-        wait_for(lambda: old.size == 40)
+        wait_until(lambda: old.size == 40)
         only_channel_changed = only_source.replace("capacity = 1000", "capacity = 2000")
         only_channel_changed = only_channel_changed.replace("totalEvents = 40", "totalEvents = 0")
         conf.write_text(only_channel_changed)

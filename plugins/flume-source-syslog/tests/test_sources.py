@@ -13,19 +13,13 @@ from flume_source_syslog import (
     SyslogTcpSource,
     SyslogUdpSource,
 )
+from flume_testkit.servers import wait_until
 from flume_testkit.servers.syslog_peers import send_with_logger
 
 from flume_sdk import ChannelProcessor, ChannelSelector, EventDrivenSource
 from flume_sdk.components.memory_channel import MemoryChannel
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
 
 
 def drain(channel: MemoryChannel, count: int, timeout: float = 10.0) -> list:
@@ -139,7 +133,7 @@ def test_full_channel_pauses_the_connection_and_loses_nothing(tcp) -> None:
         lines = b"".join(b"<13>Nov 21 05:26:28 h n%05d\n" % i for i in range(2000))
         with socket.create_connection(("127.0.0.1", source.ports[0])) as client:
             client.sendall(lines)
-            wait_for(lambda: source.counter.get("ChannelWriteFail") > 0)
+            wait_until(lambda: source.counter.get("ChannelWriteFail") > 0)
             got = drain(small, 2000, timeout=30)
     finally:
         source.stop()
@@ -182,7 +176,7 @@ def test_thousand_idle_connections_do_not_block_a_working_one(tcp, channel) -> N
     port = source.ports[0]
     idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(1000)]
     try:
-        wait_for(lambda: source.counter.get("OpenConnectionCount") >= 1000)
+        wait_until(lambda: source.counter.get("OpenConnectionCount") >= 1000)
         with socket.create_connection(("127.0.0.1", port)) as client:
             client.sendall(b"<13>Nov 21 05:26:28 h alive\n")
         [event] = drain(channel, 1)
