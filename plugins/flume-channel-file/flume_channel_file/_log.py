@@ -37,6 +37,7 @@ from flume_channel_file._format import (
     encode_take,
     merge_ranges,
 )
+from flume_channel_file._group_commit import GroupCommit
 from flume_channel_file._queue import Run, SliceQueue, TakeTicket
 from flume_channel_file._replay import ReplayResult, quarantine_file, replay
 from flume_channel_file._segments import (
@@ -97,7 +98,6 @@ class Log(Generic[E]):
         self._lock = threading.Lock()
         self._space = threading.Condition(self._lock)
         self._arrived = threading.Condition(self._lock)
-        self._sync_cond = threading.Condition()
         self._ckpt_mutex = threading.Lock()
         self._queue = SliceQueue()
         self._tickets: set[TakeTicket] = set()
@@ -109,9 +109,7 @@ class Log(Generic[E]):
         self._writer: SegmentWriter | None = None
         self._inflight = 0
         self._next_seq = 1
-        self._written = 0
-        self._synced = 0
-        self._syncing = False
+        self._commits = GroupCommit(self._fdatasync_active)
         self._must_roll = False
         self._cached = 0
         self._last_loaded: tuple[Run | None, list[Any]] = (None, [])
@@ -183,6 +181,16 @@ class Log(Generic[E]):
         return (writer.segment_id, writer.offset) if writer else (0, 0)
 
     @property
+    def checkpoint_generation(self) -> int:
+        """Generation of the last checkpoint written (0 before the first)."""
+        return self._generation
+
+    @property
+    def group_commit(self) -> GroupCommit:
+        """The shared-sync bookkeeping (``syncs`` and ``commits`` show how well it batches)."""
+        return self._commits
+
+    @property
     def healthy(self) -> bool:
         """False after a write or sync failure that needs a reopen."""
         return self._unhealthy is None
@@ -207,16 +215,15 @@ class Log(Generic[E]):
             self._wait_for_capacity(n)
             writer = self._writer_with_room(size)
             first = self._next_seq
-            offset = self._append(writer, encode_put(encoded, crc, first, n))
+            offset, lsn = self._append(writer, encode_put(encoded, crc, first, n))
             self._next_seq = first + n
             run = Run(writer.segment_id, offset, size - RECORD_HEADER.size, first, n)
             self._cache(run, events, len(encoded))
             self._queue.append(run, 0, n)
             self._live[run.segment] = self._live.get(run.segment, 0) + n
             self._arrived.notify()
-            lsn = self._written
         if self.config.fsync_per_transaction:
-            self._sync_upto(lsn)
+            self._commits.wait_durable(lsn)
 
     # --------------------------------------------------------------------- take
     def take(self, n: int, wait: float = 0.0) -> tuple[list[E], TakeTicket | None]:
@@ -244,11 +251,10 @@ class Log(Generic[E]):
         self._check_healthy()
         with self._lock:
             writer = self._writer_with_room(len(record))
-            self._append(writer, [record])
+            _offset, lsn = self._append(writer, [record])
             self._retire(ticket)
-            lsn = self._written
         if self.config.fsync_per_transaction:
-            self._sync_upto(lsn)
+            self._commits.wait_durable(lsn)
 
     def rollback_take(self, ticket: TakeTicket) -> None:
         """Return the ticket's events to the head of the queue, in order."""
@@ -266,7 +272,7 @@ class Log(Generic[E]):
         with self._ckpt_mutex:
             with self._lock:
                 data, lsn = self._snapshot()
-            self._sync_upto(lsn)
+            self._commits.wait_durable(lsn)
             dirs = [self.config.checkpoint_dir]
             if self.config.backup_checkpoint_dir is not None:
                 dirs.append(self.config.backup_checkpoint_dir)
@@ -281,7 +287,7 @@ class Log(Generic[E]):
 
     def sync(self) -> None:
         """Make everything written so far durable (used when fsyncPerTransaction=false)."""
-        self._sync_upto(self._written)
+        self._commits.sync_all()
 
     # ================================================================= internals
     def _lock_dirs(self) -> None:
@@ -419,17 +425,13 @@ class Log(Generic[E]):
         return writer
 
     def _roll(self, old: SegmentWriter) -> None:
-        self._claim_sync()
-        try:
+        with self._commits.exclusive():
             old.seal()
-            self._written += 1
-            self._synced = self._written
             self._start_segment(old.segment_id + 1)
             self._must_roll = False
-        finally:
-            self._release_sync()
 
-    def _append(self, writer: SegmentWriter, buffers: list[bytes]) -> int:
+    def _append(self, writer: SegmentWriter, buffers: list[bytes]) -> tuple[int, int]:
+        """Write one record; return its offset and the LSN its end reached."""
         try:
             offset = writer.append(buffers)
         except OSError as exc:
@@ -439,8 +441,7 @@ class Log(Generic[E]):
                 msg = f"disk full while writing the file channel log: {exc}"
                 raise OutOfSpaceError(msg) from exc
             raise StorageError(f"could not write the file channel log: {exc}") from exc
-        self._written += sum(len(b) for b in buffers)
-        return offset
+        return offset, self._commits.appended_bytes(sum(len(b) for b in buffers))
 
     def _cache(self, run: Run, events: Sequence[EventLike], nbytes: int) -> None:
         if self._cached + nbytes <= self.config.hot_cache_bytes:
@@ -526,7 +527,7 @@ class Log(Generic[E]):
         assert writer is not None
         data = CheckpointData(self._generation + 1, self._next_seq, writer.segment_id,
                               writer.offset, pieces)
-        return data, self._written
+        return data, self._commits.appended
 
     def _delete_unneeded(self, data: CheckpointData) -> None:
         refs = {p[0] for p in data.pieces}
@@ -550,37 +551,8 @@ class Log(Generic[E]):
         path.unlink(missing_ok=True)
         fsync_dir(path.parent)
 
-    # --------------------------------------------------------------- group sync
-    def _claim_sync(self) -> None:
-        with self._sync_cond:
-            while self._syncing:
-                self._sync_cond.wait()
-            self._syncing = True
-
-    def _release_sync(self) -> None:
-        with self._sync_cond:
-            self._syncing = False
-            self._sync_cond.notify_all()
-
-    def _sync_upto(self, lsn: int) -> None:
-        with self._sync_cond:
-            while self._synced < lsn:
-                if self._syncing:
-                    self._sync_cond.wait()
-                    continue
-                self._syncing = True
-                target = self._written
-                writer = self._writer
-                self._sync_cond.release()
-                try:
-                    self._fdatasync(writer)
-                finally:
-                    self._sync_cond.acquire()
-                    self._syncing = False
-                    self._sync_cond.notify_all()
-                self._synced = max(self._synced, target)
-
-    def _fdatasync(self, writer: SegmentWriter | None) -> None:
+    def _fdatasync_active(self) -> None:
+        writer = self._writer
         if writer is None or writer.fd < 0:
             return
         try:

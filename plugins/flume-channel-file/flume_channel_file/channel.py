@@ -9,6 +9,7 @@ threads); takes are recorded the same way; a background thread writes a checkpoi
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -37,6 +38,7 @@ __all__ = ["FileChannel", "FileChannelSettings", "FileTransaction"]
 
 log = logging.getLogger("flume_channel_file")
 _HOME = Path("~/.flume/file-channel").expanduser()
+_TIMER_SLICE = 0.25  # real seconds the timer blocks at most before re-reading the clock
 
 
 def _to_dirs(text: str) -> tuple[Path, ...]:
@@ -211,19 +213,31 @@ class FileChannel(Channel):
             log.warning("%s: %s", self.name, damage.describe())
 
     def _run_timer(self) -> None:
+        """Sync every fsyncInterval (when not per transaction), checkpoint every interval.
+
+        ``self.clock`` only says what is due; the thread blocks on the real clock, at most
+        ``_TIMER_SLICE`` at a time.  So a FakeClock drives it without it spinning (and it
+        never advances a fake clock): a test advances the clock and the work follows
+        within one slice.
+        """
         s = self.settings
-        interval = s.checkpoint_interval / 1000.0
-        if not s.fsync_per_transaction:
-            interval = min(interval, float(s.fsync_interval))
-        due = self.clock.monotonic() + s.checkpoint_interval / 1000.0
-        while not self.clock.wait(self._stop, interval):
-            engine = self._log
+        every_ckpt = s.checkpoint_interval / 1000.0
+        every_sync = math.inf if s.fsync_per_transaction else float(s.fsync_interval)
+        now = self.clock.monotonic()
+        next_ckpt, next_sync = now + every_ckpt, now + every_sync
+        while True:
+            left = min(next_ckpt, next_sync) - self.clock.monotonic()
+            if self._stop.wait(min(max(left, 0.0), _TIMER_SLICE)):
+                return
+            engine, now = self._log, self.clock.monotonic()
             if engine is None:
                 return
             try:
-                engine.sync()
-                if self.clock.monotonic() >= due:
-                    due = self.clock.monotonic() + s.checkpoint_interval / 1000.0
+                if now >= next_sync:
+                    next_sync = now + every_sync
+                    engine.sync()
+                if now >= next_ckpt:
+                    next_ckpt = now + every_ckpt
                     self.checkpoint()
             except (StorageError, OSError) as exc:
                 self.counter.set("Unhealthy", 1)

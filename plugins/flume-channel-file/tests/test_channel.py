@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from flume_channel_file import FileChannel
+from flume_testkit import FakeClock, wait_until
 
 from flume_sdk import (
     ChannelException,
@@ -158,3 +159,40 @@ def test_channel_counters_follow_puts_and_takes(make_channel: MakeChannel) -> No
 
 def test_durable_flag_is_set() -> None:
     assert FileChannel.durable is True
+
+
+def test_checkpoint_timer_follows_a_fake_clock_without_spinning(tmp_path: Path) -> None:
+    clock = FakeClock()
+    props = {"checkpointDir": str(tmp_path / "ck"), "dataDirs": str(tmp_path / "data"),
+             "minimumRequiredSpace": "0", "checkpointInterval": "60000"}
+    channel = FileChannel.from_config("c1", props, clock=clock)
+    channel.start()
+    try:
+        opened_at = channel.engine.checkpoint_generation
+        wait_until(lambda: channel._timer is not None and channel._timer.is_alive())
+        clock.advance(59.0)
+        with pytest.raises(TimeoutError):  # not due yet: no checkpoint, and the clock stays put
+            wait_until(lambda: channel.engine.checkpoint_generation > opened_at, timeout=0.6)
+        assert clock.sleeps == []
+        clock.advance(1.0)
+        wait_until(lambda: channel.engine.checkpoint_generation == opened_at + 1,
+                   what="checkpoint after a fake minute")
+        assert clock.sleeps == []
+    finally:
+        channel.stop()
+
+
+def test_fsync_interval_syncs_on_the_fake_clock(tmp_path: Path) -> None:
+    clock = FakeClock()
+    props = {"checkpointDir": str(tmp_path / "ck"), "dataDirs": str(tmp_path / "data"),
+             "minimumRequiredSpace": "0", "fsyncPerTransaction": "false", "fsyncInterval": "5"}
+    channel = FileChannel.from_config("c1", props, clock=clock)
+    channel.start()
+    try:
+        _put(channel, [b"a"])
+        stats = channel.engine.group_commit
+        assert stats.syncs == 0
+        clock.advance(5.0)
+        wait_until(lambda: stats.syncs == 1, what="background sync after fsyncInterval")
+    finally:
+        channel.stop()
