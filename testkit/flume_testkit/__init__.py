@@ -25,6 +25,7 @@ from flume_testkit.fakes import (
     RecordingTransaction,
     ScriptedSource,
 )
+from flume_testkit.waiting import wait_until
 
 if TYPE_CHECKING:
     from flume_testkit.contracts import (
@@ -65,6 +66,7 @@ __all__ = [
     "event_ids",
     "new_threads",
     "run_in_thread",
+    "wait_until",
 ]
 
 

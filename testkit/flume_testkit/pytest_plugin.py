@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from flume_testkit.clock import FakeClock
 from flume_testkit.drivers import LogRecorder
 from flume_testkit.events import EventFactory
 from flume_testkit.fakes import RecordingChannel, RecordingSink, ScriptedSource
+from flume_testkit.tls import OpensslMissingError, self_signed_certificate
 
 __all__ = [
     "event_factory",
@@ -25,6 +27,7 @@ __all__ = [
     "recording_channel",
     "recording_sink",
     "scripted_source",
+    "tls_certificate",
 ]
 
 _SERVER_MODULES = (
@@ -79,3 +82,12 @@ def log_recorder() -> Iterator[LogRecorder]:
     """Every log record emitted during the test (a plain handler on the root logger)."""
     with LogRecorder() as recorder:
         yield recorder
+
+
+@pytest.fixture(scope="session")
+def tls_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key, as PEM files ``(cert, key)``."""
+    try:
+        return self_signed_certificate(tmp_path_factory.mktemp("tls"))
+    except OpensslMissingError as exc:
+        pytest.skip(str(exc))

@@ -11,6 +11,7 @@ from flume_rpc_avro import AvroRpcClient
 from flume_rpc_avro._framing import encode_frame
 from flume_rpc_avro._protocol import PROTOCOL_MD5, encode_call, encode_handshake_request
 from flume_rpc_avro.source import AvroSource
+from flume_testkit import wait_until
 
 from flume_sdk import Channel
 
@@ -36,9 +37,7 @@ def _closed_by_server(sock: socket.socket, timeout: float = 5.0) -> bool:
 
 
 def _wait_for_count(source: AvroSource, name: str, value: int, timeout: float = 5.0) -> int:
-    deadline = time.monotonic() + timeout
-    while source.counter.get(name) < value and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: source.counter.get(name) >= value, timeout=timeout, what=f"{name} >= {value}")
     return source.counter.get(name)
 
 
@@ -111,10 +110,8 @@ def test_client_stalling_mid_frame_is_disconnected(
     start_source: StartSource, channel: Channel
 ) -> None:
     source = start_source(channel, **{"frame-timeout": "0.3"})
-    started = time.monotonic()
     with _send(source, GOOD_FRAME[:-5]) as sock:
         assert _closed_by_server(sock, timeout=5.0)
-    assert time.monotonic() - started < 4.0
     assert _wait_for_count(source, "EventReadFail", 1) == 1
     assert _still_serves(source, channel)
 

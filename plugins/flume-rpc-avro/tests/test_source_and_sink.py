@@ -50,9 +50,9 @@ def test_sink_delivers_batches_to_source_in_order(
 
 def test_tls_with_deflate_delivers(
     start_source: StartSource, start_sink: StartSink, channel: Channel,
-    tls_files: tuple[Path, Path],
+    tls_certificate: tuple[Path, Path],
 ) -> None:
-    cert, key = tls_files
+    cert, key = tls_certificate
     source = start_source(channel, ssl="true", keystore=str(cert), keyfile=str(key),
                           **{"compression-type": "deflate"})
     upstream = make_memory_channel()
@@ -65,9 +65,9 @@ def test_tls_with_deflate_delivers(
 
 def test_tls_sink_refuses_an_untrusted_certificate(
     start_source: StartSource, start_sink: StartSink, channel: Channel,
-    tls_files: tuple[Path, Path],
+    tls_certificate: tuple[Path, Path],
 ) -> None:
-    cert, key = tls_files
+    cert, key = tls_certificate
     source = start_source(channel, ssl="true", keystore=str(cert), keyfile=str(key))
     upstream = make_memory_channel()
     sink = start_sink(upstream, source.port, ssl="true")

@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from flume_testkit.waiting import wait_until
+
 __all__ = ["ServerProcess", "ServerStartError", "free_port", "wait_until"]
 
 
@@ -28,30 +30,6 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
-
-
-def wait_until(
-    condition: Callable[[], bool], *, timeout: float = 10.0, interval: float = 0.05,
-    what: str = "condition"
-) -> None:
-    """Poll ``condition`` until it is true; raise ``TimeoutError`` after ``timeout`` seconds.
-
-    An exception from ``condition`` counts as "not yet" (a server still starting); the
-    last one is named in the ``TimeoutError`` so a real error is not hidden.
-    """
-    deadline = time.monotonic() + timeout
-    last_error: Exception | None = None
-    while True:
-        try:
-            if condition():
-                return
-        except Exception as exc:
-            last_error = exc
-        if time.monotonic() >= deadline:
-            cause = f"; last error: {type(last_error).__name__}: {last_error}" if last_error else ""
-            msg = f"{what} not met within {timeout:.1f}s{cause}"
-            raise TimeoutError(msg) from last_error
-        time.sleep(interval)
 
 
 class ServerProcess:
