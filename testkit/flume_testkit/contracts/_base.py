@@ -12,12 +12,21 @@ import pytest
 from flume_sdk import Component, LifecycleState
 from flume_testkit.drivers import new_threads
 
-__all__ = ["ContractBase", "LifecycleChecks", "broken"]
+__all__ = ["ContractBase", "LifecycleChecks", "broken", "must_not_raise"]
 
 
 def broken(promise: str, detail: str = "") -> str:
     """The message of a failed contract check: the promise first, then what happened."""
     return f"contract broken: {promise}" + (f" ({detail})" if detail else "")
+
+
+@contextlib.contextmanager
+def must_not_raise(promise: str, what: str = "it") -> Iterator[None]:
+    """Fail the test with ``promise`` broken if the block raises (``what`` names the call)."""
+    try:
+        yield
+    except Exception as exc:
+        pytest.fail(broken(promise, f"{what} raised {exc!r}"))
 
 
 class ContractBase:
@@ -65,10 +74,8 @@ class LifecycleChecks:
 
     def test_stop_without_start_is_safe(self, contract_component: Callable[[], Component]) -> None:
         component = contract_component()
-        try:
+        with must_not_raise("stop() without start() must be safe"):
             component.stop()
-        except Exception as exc:
-            pytest.fail(broken("stop() without start() must be safe", f"it raised {exc!r}"))
 
     def test_stop_twice_is_safe(self, contract_component: Callable[[], Component],
                                 contract_cleanup: list[Callable[[], Any]]) -> None:
@@ -76,10 +83,8 @@ class LifecycleChecks:
         contract_cleanup.append(component.stop)
         component.start()
         component.stop()
-        try:
+        with must_not_raise("stop() must be idempotent", "the second stop"):
             component.stop()
-        except Exception as exc:
-            pytest.fail(broken("stop() must be idempotent", f"the second stop raised {exc!r}"))
 
     def test_start_stop_start_works(self, contract_component: Callable[[], Component],
                                     contract_cleanup: list[Callable[[], Any]]) -> None:
@@ -87,10 +92,8 @@ class LifecycleChecks:
         contract_cleanup.append(component.stop)
         component.start()
         component.stop()
-        try:
+        with must_not_raise("a stopped component must start again", "start"):
             component.start()
-        except Exception as exc:
-            pytest.fail(broken("a stopped component must start again", f"start raised {exc!r}"))
         assert component.lifecycle_state is LifecycleState.START, broken(
             "a stopped component must start again", f"state is {component.lifecycle_state}")
 
@@ -104,11 +107,9 @@ class LifecycleChecks:
         first.stop()
         second = contract_component()
         contract_cleanup.append(second.stop)
-        try:
+        with must_not_raise("stop() must release ports, files and locks so a second "
+                            "instance with the same config starts"):
             second.start()
-        except Exception as exc:
-            pytest.fail(broken("stop() must release ports, files and locks so a second "
-                               "instance with the same config starts", f"it raised {exc!r}"))
 
     def test_stop_leaves_no_threads_behind(self, contract_component: Callable[[], Component],
                                            contract_cleanup: list[Callable[[], Any]]) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from flume_sdk import ConfigurationError, Event, Interceptor
-from flume_testkit.contracts._base import ContractBase, broken
+from flume_testkit.contracts._base import ContractBase, broken, must_not_raise
 from flume_testkit.events import EventFactory, copy_events
 
 __all__ = ["InterceptorContract"]
@@ -83,10 +83,8 @@ class InterceptorContract(ContractBase):
         interceptor = make_interceptor()
         interceptor.initialize()
         interceptor.close()
-        try:
+        with must_not_raise("close() must be idempotent", "the second close"):
             interceptor.close()
-        except Exception as exc:
-            pytest.fail(broken("close() must be idempotent", f"the second close raised {exc!r}"))
 
     def test_bad_config_is_a_configuration_error(
         self, make_interceptor: InterceptorFactory, bad_config: dict[str, str]
