@@ -62,8 +62,12 @@ class LineFramer:
         lines: list[Frame] = buf.split(b"\n")  # type: ignore[assignment]
         tail = lines.pop()
         assert isinstance(tail, bytes)
-        if b"\r" in buf or b"\n\n" in buf or buf[:1] == b"\n":
+        # b"\r" is a memchr; empty lines are found in the list (searching buf for b"\n\n"
+        # costs more than the split itself)
+        if b"\r" in buf:
             lines = [line.removesuffix(b"\r") for line in lines]  # type: ignore[union-attr]
+            lines = [line for line in lines if line]
+        elif b"" in lines:
             lines = [line for line in lines if line]
         if lines and max(map(len, lines)) > self._max:  # type: ignore[arg-type]
             lines = self._cut_long(lines)  # type: ignore[arg-type]

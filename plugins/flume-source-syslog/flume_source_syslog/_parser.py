@@ -72,11 +72,16 @@ _PRI_TABLE: dict[bytes, tuple[str, str, str]] = {
 }
 _CACHE_LIMIT = 4096
 _MAX_SHAPES_PER_HEAD = 8  # distinct (fraction length, zone, host) remembered per header
-_FRACTION_SCALE = (0, 100, 10, 1)  # milliseconds per unit of a 1-, 2- or 3-digit fraction
 _UTF8_NAMES = frozenset({"utf-8", "utf_8", "utf8", "u8", "cp65001"})
 
 Headers = dict[str, str]
 Parsed = tuple[Headers, bytes]
+_Shape = tuple[int, bytes, Headers, str | None, str]
+"""One cached RFC 5424 header shape after ``<PRI>V YYYY-MM-DDTHH:MM:SS``: the fraction's
+length (with its ``.``; 0 for none), the exact bytes after it up to the message (zone, host,
+spaces), the headers bar ``timestamp``, the timestamp text (epoch seconds when a fraction
+follows, else epoch ms; ``None`` for a stamp that is not a real date), and the zeros that pad a
+1- or 2-digit fraction to milliseconds."""
 
 
 def parse_keep_fields(value: str) -> frozenset[str]:
@@ -142,10 +147,8 @@ class SyslogParser:
         # "<PRI>Mmm dd HH:MM:SS host" -> (headers, kept prefix); valid within one hour bucket
         self._heads: dict[bytes, tuple[Headers, bytes]] = {}
         self._heads_bucket = -1
-        # ("<PRI>V YYYY-MM-DDTHH:MM:SS", zone, " host") -> (headers without timestamp, base ms)
-        # "<PRI>V YYYY-MM-DDTHH:MM:SS" -> [(fraction length incl. ".", zone + " host ",
-        #                                  headers without timestamp, ms without fraction)]
-        self._heads5424: dict[bytes, list[tuple[int, bytes, Headers, int | None]]] = {}
+        # "<PRI>V YYYY-MM-DDTHH:MM:SS" -> the shapes of header seen after it, newest first
+        self._heads5424: dict[bytes, list[_Shape]] = {}
 
     def parse(self, message: bytes, now: float | None = None) -> Parsed:
         """Parse one message; ``now`` defaults to the parser's clock."""
@@ -164,57 +167,50 @@ class SyslogParser:
         return [parse_one(message, when) for message in messages]
 
     def _parse_cached(self, message: bytes, now: float) -> Parsed:
-        """Fast paths: reuse the headers of an identical header seen this hour.
+        """Fast paths: reuse the headers of a header seen this hour.
 
         A digit after ``<PRI>`` means an RFC 5424 version; anything else is tried as RFC 3164.
         Whatever misses its cache (or looks unusual) takes the regex path, which is the
-        reference; the cached paths are checked against it by a property-based test.
+        reference; the cached paths are checked against it by property-based tests.
+
+        RFC 5424 (``<PRI>V STAMP[.frac][zone] HOST MSG``): the cache is keyed on
+        ``<PRI>V YYYY-MM-DDTHH:MM:SS``; each :data:`_Shape` under it remembers the fraction's
+        length and the exact bytes that followed it (zone, host, spaces), so a hit needs one
+        ``startswith`` and a digit check, not a search for the field ends; the timestamp is the
+        cached whole-second text with the fraction's first three digits appended (no
+        arithmetic). RFC 3164: keyed on ``<PRI>Mmm dd HH:MM:SS host``. This is the per-message
+        hot loop of the sources, hence one function.
         """
-        if not self._transcode:
-            gt = message.find(b">", 1, 5)
-            if message[gt + 1 : gt + 2].isdigit():
-                if not self._keep:
-                    parsed = self._parse_cached5424(message, gt)
-                    if parsed is not None:
-                        return parsed
-            else:
-                end = message.find(b" ", gt + 17)
-                if end > 0:
-                    hit = self._heads.get(message[:end])
-                    if hit is not None:
-                        if hit[1]:
-                            return dict(hit[0]), hit[1] + message[end + 1 :]
-                        return dict(hit[0]), message[end + 1 :]
+        if self._transcode:
+            return self._parse_one(message, now)
+        gt = message.find(b">", 1, 5)
+        if message[gt + 1 : gt + 2].isdigit():
+            stamp_end = gt + 22  # ">" "V" " " and the 19 characters YYYY-MM-DDTHH:MM:SS
+            shapes = self._heads5424.get(message[:stamp_end])
+            if shapes is not None:
+                for frac_len, suffix, template, seconds, pad in shapes:
+                    at = stamp_end + frac_len
+                    if not message.startswith(suffix, at):
+                        continue
+                    headers = template.copy()
+                    if frac_len:
+                        digits = message[stamp_end + 1 : at]
+                        if message[stamp_end] != 46 or not digits.isdigit():  # 46 = "."
+                            continue
+                        if seconds is not None:
+                            headers[TIMESTAMP] = seconds + digits[:3].decode() + pad
+                    elif seconds is not None:
+                        headers[TIMESTAMP] = seconds
+                    return headers, message[at + len(suffix) :]
+        else:
+            end = message.find(b" ", gt + 17)
+            if end > 0:
+                hit = self._heads.get(message[:end])
+                if hit is not None:
+                    if hit[1]:
+                        return hit[0].copy(), hit[1] + message[end + 1 :]
+                    return hit[0].copy(), message[end + 1 :]
         return self._parse_one(message, now)
-
-    def _parse_cached5424(self, message: bytes, gt: int) -> Parsed | None:
-        """``<PRI>V STAMP[.frac][zone] HOST MSG`` whose header (bar the fraction digits) was seen.
-
-        ``gt`` is the index of ``>``. The cache is keyed on ``<PRI>V STAMP`` (up to the
-        seconds); each entry remembers the fraction's length and the exact bytes that followed
-        it (zone, host, spaces), so a hit needs one ``startswith`` and a digit check, not a
-        search for the field ends.
-        """
-        stamp_end = gt + 22  # ">" "V" " " and the 19 characters YYYY-MM-DDTHH:MM:SS
-        entries = self._heads5424.get(message[:stamp_end])
-        if entries is None:
-            return None
-        for frac_len, suffix, template, base in entries:
-            if not message.startswith(suffix, stamp_end + frac_len):
-                continue
-            body = message[stamp_end + frac_len + len(suffix) :]
-            if frac_len:
-                digits = message[stamp_end + 1 : stamp_end + frac_len]
-                if message[stamp_end] != 46 or not digits.isdigit():  # 46 = "."
-                    continue
-                if base is None:
-                    return dict(template), body
-                ms = digits[:3]
-                return {**template, TIMESTAMP: str(base + int(ms) * _FRACTION_SCALE[len(ms)])}, body
-            if base is None:
-                return dict(template), body
-            return {**template, TIMESTAMP: str(base)}, body
-        return None
 
     def _parse_one(self, message: bytes, now: float) -> Parsed:
         raw = message
@@ -296,15 +292,22 @@ class SyslogParser:
     def _remember5424(
         self, match: re.Match[bytes], headers: Headers, host: bytes, zone: bytes | None
     ) -> None:
+        """Cache the header of a message that took the regex path (see :class:`_Shape`)."""
         template = dict(headers)
         millis = template.pop(TIMESTAMP, None)
         fraction = match.group(4) or b""
-        base = None if millis is None else int(millis) - self._fraction_ms(fraction)
+        seconds = None
+        if millis is not None:
+            base = int(millis) - self._fraction_ms(fraction)
+            if base < 1000:  # "<seconds><ms>" text is only right for whole seconds >= 1
+                return
+            seconds = str(base // 1000) if fraction else str(base)
         suffix = (zone or b"") + b" " + host + b" "
-        entries = self._heads5424.setdefault(match.string[: match.end(3)], [])
-        entries[:] = [e for e in entries if (e[0], e[1]) != (len(fraction), suffix)]
-        entries.insert(0, (len(fraction), suffix, template, base))
-        del entries[_MAX_SHAPES_PER_HEAD:]
+        pad = "0" * max(0, 4 - len(fraction))
+        shapes = self._heads5424.setdefault(match.string[: match.end(3)], [])
+        shapes[:] = [e for e in shapes if (e[0], e[1]) != (len(fraction), suffix)]
+        shapes.insert(0, (len(fraction), suffix, template, seconds, pad))
+        del shapes[_MAX_SHAPES_PER_HEAD:]
 
     @staticmethod
     def _fraction_ms(fraction: bytes | None) -> int:

@@ -188,3 +188,79 @@ def test_cached_header_is_copied_so_events_do_not_share_headers() -> None:
     first["extra"] = "x"
     second, _ = parser.parse(b"<38>Nov 21 05:26:28 h b", NOW)
     assert "extra" not in second
+
+
+class TestCachedRfc5424Timestamps:
+    """The header cache appends the fraction's digits to the cached second as text.
+
+    Every case parses a run of messages on one parser, so all but the first of each header
+    shape take the cached path; the expected values are computed independently.
+    """
+
+    def stamps(self, *lines: bytes) -> list[str | None]:
+        parser = SyslogParser(tz=UTC)
+        return [parser.parse(line, NOW)[0].get("timestamp") for line in lines + lines]
+
+    def test_fractions_of_every_length_in_one_second(self) -> None:
+        base = int(ms(2026, 11, 21, 5, 26, 28))
+        fractions = [b".5", b".52", b".523", b".5239", b".523999", b".000001", b".999999999"]
+        lines = [b"<38>1 2026-11-21T05:26:28%sZ h app - - - x" % f for f in fractions]
+        expected = [base + 500, base + 520, base + 523, base + 523, base + 523, base, base + 999]
+        assert self.stamps(*lines) == [str(v) for v in expected * 2]
+
+    def test_second_boundary_starts_a_new_cached_second(self) -> None:
+        lines = [
+            b"<38>1 2026-11-21T05:26:59.998Z h app - - - x",
+            b"<38>1 2026-11-21T05:26:59.999Z h app - - - x",
+            b"<38>1 2026-11-21T05:27:00.000Z h app - - - x",
+            b"<38>1 2026-11-21T05:27:00.001Z h app - - - x",
+            b"<38>1 2026-11-21T23:59:59.999Z h app - - - x",
+            b"<38>1 2026-11-22T00:00:00.000Z h app - - - x",
+        ]
+        minute = int(ms(2026, 11, 21, 5, 27))
+        midnight = int(ms(2026, 11, 22))
+        expected = [minute - 2, minute - 1, minute, minute + 1, midnight - 1, midnight]
+        assert self.stamps(*lines) == [str(v) for v in expected * 2]
+
+    def test_offsets_shift_the_cached_second(self) -> None:
+        lines = [
+            b"<38>1 2026-11-21T05:26:28.250+02:00 h app - - - x",
+            b"<38>1 2026-11-21T05:26:28.250-05:30 h app - - - x",
+            b"<38>1 2026-11-21T05:26:28.250Z h app - - - x",
+            b"<38>1 2026-11-21T05:26:28.250+00:00 h app - - - x",
+        ]
+        expected = [
+            int(ms(2026, 11, 21, 3, 26, 28)) + 250,
+            int(ms(2026, 11, 21, 10, 56, 28)) + 250,
+            int(ms(2026, 11, 21, 5, 26, 28)) + 250,
+            int(ms(2026, 11, 21, 5, 26, 28)) + 250,
+        ]
+        assert self.stamps(*lines) == [str(v) for v in expected * 2]
+
+    def test_same_second_with_and_without_a_fraction(self) -> None:
+        base = int(ms(2026, 11, 21, 5, 26, 28))
+        lines = [
+            b"<38>1 2026-11-21T05:26:28Z h app - - - x",
+            b"<38>1 2026-11-21T05:26:28.7Z h app - - - x",
+        ]
+        assert self.stamps(*lines) == [str(base), str(base + 700)] * 2
+
+    def test_stamps_around_the_epoch_are_exact(self) -> None:
+        lines = [
+            b"<38>1 1970-01-01T00:00:00.5Z h app - - - x",
+            b"<38>1 1970-01-01T00:00:01.5Z h app - - - x",
+            b"<38>1 1969-12-31T23:59:59.5Z h app - - - x",
+            b"<38>1 1970-01-01T00:00:00Z h app - - - x",
+        ]
+        assert self.stamps(*lines) == ["500", "1500", "-500", "0"] * 2
+
+    def test_impossible_date_stays_without_timestamp_when_cached(self) -> None:
+        lines = [b"<38>1 2026-02-30T05:26:28.5Z h app - - - x"]
+        assert self.stamps(*lines) == [None, None]
+
+    def test_fraction_that_is_not_digits_is_not_taken_from_the_cache(self) -> None:
+        parser = SyslogParser(tz=UTC)
+        parser.parse(b"<38>1 2026-11-21T05:26:28.123Z h app - - - x", NOW)
+        headers, body = parser.parse(b"<38>1 2026-11-21T05:26:28.1x3Z h app - - - x", NOW)
+        assert "timestamp" not in headers
+        assert body == b"<38>1 2026-11-21T05:26:28.1x3Z h app - - - x"
