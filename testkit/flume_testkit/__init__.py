@@ -6,6 +6,7 @@ Fakes, the clock, events and drivers import without pytest; the contract suites
 
 from typing import TYPE_CHECKING, Any
 
+from flume_testkit.channels import take_all
 from flume_testkit.clock import FakeClock
 from flume_testkit.drivers import (
     ChannelDriver,
@@ -66,6 +67,7 @@ __all__ = [
     "event_ids",
     "new_threads",
     "run_in_thread",
+    "take_all",
     "wait_until",
 ]
 

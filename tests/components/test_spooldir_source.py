@@ -12,9 +12,10 @@ from pathlib import Path
 
 import fastavro
 import pytest
+from flume_testkit import take_all
 from flume_testkit.servers import wait_until
 
-from flume_sdk import ChannelProcessor, ConfigurationError, Event, Status
+from flume_sdk import ChannelProcessor, ConfigurationError, Status
 from flume_sdk.components.memory_channel import MemoryChannel
 from flume_sdk.components.selectors import ReplicatingSelector
 from flume_sdk.components.spooldir_source import SpoolDirectorySource
@@ -54,16 +55,6 @@ def make(spool: Path, channel: MemoryChannel) -> Iterator[Make]:
         source.stop()
 
 
-def drain(channel: MemoryChannel) -> list[Event]:
-    out: list[Event] = []
-    while True:
-        with channel.transaction() as tx:
-            got = tx.take_batch(1000)
-        if not got:
-            return out
-        out.extend(got)
-
-
 def run(source: SpoolDirectorySource, limit: int = 1000) -> None:
     """Call process() until it backs off with nothing left (bounded)."""
     for _ in range(limit):
@@ -73,7 +64,7 @@ def run(source: SpoolDirectorySource, limit: int = 1000) -> None:
 
 
 def bodies(channel: MemoryChannel) -> list[bytes]:
-    return [e.body for e in drain(channel)]
+    return [e.body for e in take_all(channel)]
 
 
 def test_lines_become_events_and_file_is_renamed_after_commit(
@@ -112,9 +103,9 @@ def test_refused_batch_is_retried_unchanged_once_the_channel_has_room(
     source.set_channel_processor(ChannelProcessor(ReplicatingSelector([small])))
     source.process()
     assert source.process() is Status.BACKOFF
-    got = [e.body for e in drain(small)]
+    got = [e.body for e in take_all(small)]
     run(source)
-    got += [e.body for e in drain(small)]
+    got += [e.body for e in take_all(small)]
     assert got == [b"1", b"2", b"3", b"4"]
     small.stop()
 
@@ -154,7 +145,7 @@ def test_tracker_dir_policy_leaves_the_file_and_never_rereads_it(
 def test_file_and_basename_headers(make: Make, spool: Path, channel: MemoryChannel) -> None:
     (spool / "a.log").write_bytes(b"x\n")
     run(make(fileHeader="true", fileHeaderKey="path", basenameHeader="true"))
-    (event,) = drain(channel)
+    (event,) = take_all(channel)
     assert event.headers == {"path": str(spool / "a.log"), "basename": "a.log"}
 
 
@@ -242,7 +233,7 @@ def test_avro_deserializer_makes_one_event_per_record(make: Make, spool: Path,
     with open(spool / "a.avro", "wb") as out:
         fastavro.writer(out, schema, [{"n": i} for i in range(5)], sync_interval=16)
     run(make(deserializer="AVRO", batchSize="2"))
-    events = drain(channel)
+    events = take_all(channel)
     assert [fastavro.schemaless_reader(io.BytesIO(e.body), schema)["n"] for e in events] \
         == list(range(5))
     assert "flume.avro.schema.hash" in events[0].headers
@@ -258,7 +249,7 @@ def test_avro_resumes_inside_a_block_after_restart(make: Make, spool: Path,
     first.process()
     first.stop()
     run(make(deserializer="AVRO", batchSize="3"))
-    events = drain(channel)
+    events = take_all(channel)
     assert [fastavro.schemaless_reader(io.BytesIO(e.body), schema)["n"] for e in events] \
         == list(range(7))
 

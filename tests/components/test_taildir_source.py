@@ -10,9 +10,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from flume_testkit import take_all
 from flume_testkit.clock import FakeClock
 
-from flume_sdk import ChannelProcessor, ConfigurationError, Event, Status
+from flume_sdk import ChannelProcessor, ConfigurationError, Status
 from flume_sdk.components.memory_channel import MemoryChannel
 from flume_sdk.components.selectors import ReplicatingSelector
 from flume_sdk.components.taildir_source import TaildirSource
@@ -61,18 +62,8 @@ def make(tmp_path: Path, logs: Path, channel: MemoryChannel,
         source.stop()
 
 
-def drain(channel: MemoryChannel) -> list[Event]:
-    out: list[Event] = []
-    while True:
-        with channel.transaction() as tx:
-            got = tx.take_batch(1000)
-        if not got:
-            return out
-        out.extend(got)
-
-
 def bodies(channel: MemoryChannel) -> list[bytes]:
-    return [e.body for e in drain(channel)]
+    return [e.body for e in take_all(channel)]
 
 
 def append(path: Path, *lines: str, end: str = "\n") -> None:
@@ -134,9 +125,9 @@ def test_refused_batch_is_reread_once_the_channel_has_room(make: Make, logs: Pat
     source = make(batchSize="2")
     source.set_channel_processor(ChannelProcessor(ReplicatingSelector([small])))
     source.process()
-    got = [e.body for e in drain(small)]
+    got = [e.body for e in take_all(small)]
     source.process()
-    got += [e.body for e in drain(small)]
+    got += [e.body for e in take_all(small)]
     assert got == [b"a", b"b", b"c", b"d"]
     small.stop()
 
@@ -265,7 +256,7 @@ def test_group_headers_file_header_and_byte_offset(make: Make, logs: Path,
                                                    channel: MemoryChannel) -> None:
     append(logs / "app.log", "ab", "cd")
     run(make(**{"headers.g1.topic": "t1", "byteOffsetHeader": "true", "fileHeader": "true"}))
-    events = drain(channel)
+    events = take_all(channel)
     assert [e.headers for e in events] == [
         {"topic": "t1", "file": str(logs / "app.log"), "byteoffset": "0"},
         {"topic": "t1", "file": str(logs / "app.log"), "byteoffset": "3"},

@@ -9,7 +9,7 @@ import pytest
 from flume_rpc_avro.sink import AvroSink
 from flume_rpc_avro.source import AvroSource
 
-from flume_sdk import Channel, ChannelProcessor, Event
+from flume_sdk import Channel, ChannelProcessor
 from flume_sdk.components.memory_channel import MemoryChannel
 from flume_sdk.components.selectors import ReplicatingSelector
 
@@ -20,18 +20,6 @@ def make_memory_channel(capacity: int = 10_000, keep_alive: str = "0.2") -> Chan
                "keep-alive": keep_alive})
     channel.start()
     return channel
-
-
-def drain(channel: Channel, limit: int = 100_000) -> list[Event]:
-    """Take every committed event out of ``channel``."""
-    out: list[Event] = []
-    while len(out) < limit:
-        with channel.transaction() as tx:
-            batch = tx.take_batch(1000)
-        if not batch:
-            return out
-        out.extend(batch)
-    return out
 
 
 @pytest.fixture

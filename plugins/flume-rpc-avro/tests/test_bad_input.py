@@ -11,11 +11,9 @@ from flume_rpc_avro import AvroRpcClient
 from flume_rpc_avro._framing import encode_frame
 from flume_rpc_avro._protocol import PROTOCOL_MD5, encode_call, encode_handshake_request
 from flume_rpc_avro.source import AvroSource
-from flume_testkit import wait_until
+from flume_testkit import take_all, wait_until
 
 from flume_sdk import Channel
-
-from .conftest import drain
 
 StartSource = Callable[..., AvroSource]
 GOOD_HEAD, GOOD_PARAMS = encode_call("appendBatch", [{"headers": {"a": "b"}, "body": b"hi"}])
@@ -44,7 +42,7 @@ def _wait_for_count(source: AvroSource, name: str, value: int, timeout: float = 
 def _still_serves(source: AvroSource, channel: Channel) -> bool:
     with AvroRpcClient("127.0.0.1", source.port, request_timeout=5) as client:
         client.append({"headers": {}, "body": b"after"})
-    return [e.body for e in drain(channel)] == [b"after"]
+    return [e.body for e in take_all(channel)] == [b"after"]
 
 
 def _send(source: AvroSource, data: bytes) -> socket.socket:
@@ -79,7 +77,7 @@ def test_truncated_frame_then_disconnect_is_counted(
     with _send(source, GOOD_FRAME[:30]):
         pass
     assert _wait_for_count(source, "EventReadFail", 1) == 1
-    assert drain(channel) == []
+    assert take_all(channel) == []
 
 
 def test_oversized_frame_is_refused_before_its_bytes_arrive(
@@ -124,7 +122,7 @@ def test_idle_connection_between_frames_is_kept(
         client.append({"headers": {}, "body": b"1"})
         time.sleep(0.3)  # idle longer than frame-timeout, between frames: allowed
         client.append({"headers": {}, "body": b"2"})
-    assert [e.body for e in drain(channel)] == [b"1", b"2"]
+    assert [e.body for e in take_all(channel)] == [b"1", b"2"]
 
 
 def test_plain_bytes_to_a_deflate_source_close_the_connection(

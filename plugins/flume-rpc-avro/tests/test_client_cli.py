@@ -9,10 +9,9 @@ from pathlib import Path
 
 from flume_rpc_avro.client_cli import main
 from flume_rpc_avro.source import AvroSource
+from flume_testkit import take_all
 
 from flume_sdk import Channel
-
-from .conftest import drain
 
 StartSource = Callable[..., AvroSource]
 
@@ -26,7 +25,7 @@ def test_file_lines_become_events_with_headers(
     headers = tmp_path / "h.properties"
     headers.write_text("host = web1\nenv=prod\n")
     code = main(["-H", "127.0.0.1", "-p", str(source.port), "-F", str(data), "-R", str(headers)])
-    events = drain(channel)
+    events = take_all(channel)
     assert code == 0
     assert [e.body for e in events] == [b"one", b"two", b"three"]
     assert events[0].headers == {"host": "web1", "env": "prod"}
@@ -39,7 +38,7 @@ def test_dirname_sends_every_file_in_name_order(
     (tmp_path / "b.log").write_bytes(b"b1\n")
     (tmp_path / "a.log").write_bytes(b"a1\na2\n")
     assert main(["-H", "127.0.0.1", "-p", str(source.port), "--dirname", str(tmp_path)]) == 0
-    assert [e.body for e in drain(channel)] == [b"a1", b"a2", b"b1"]
+    assert [e.body for e in take_all(channel)] == [b"a1", b"a2", b"b1"]
 
 
 def test_stdin_is_sent_in_batches_of_five(start_source: StartSource, channel: Channel) -> None:
@@ -51,7 +50,7 @@ def test_stdin_is_sent_in_batches_of_five(start_source: StartSource, channel: Ch
         input=lines, capture_output=True, timeout=60, check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert len(drain(channel)) == 12
+    assert len(take_all(channel)) == 12
     assert source.counter.get("AppendBatchAcceptedCount") == 3
 
 

@@ -12,10 +12,11 @@ import pytest
 from flume_rpc_avro import PROTOCOL_MD5
 from flume_rpc_avro.sink import AvroSink
 from flume_rpc_avro.source import AvroSource
+from flume_testkit import take_all
 
 from flume_sdk import Channel, Event, EventDeliveryException, Status
 
-from .conftest import drain, make_memory_channel
+from .conftest import make_memory_channel
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -37,7 +38,7 @@ def test_java_client_batches_reach_our_source(
     result = avro_java_peer.run_client(  # type: ignore[attr-defined]
         "127.0.0.1", source.port, 250, 100, deflate, timeout=60)
     assert result.ok, result.output
-    events = drain(channel)
+    events = take_all(channel)
     assert [e.headers["seq"] for e in events] == [str(i) for i in range(250)]
     assert result.statuses == ["OK", "OK", "OK"]
 
@@ -49,7 +50,7 @@ def test_java_client_single_appends_reach_our_source(
     result = avro_java_peer.run_client(  # type: ignore[attr-defined]
         "127.0.0.1", source.port, 5, 1, timeout=60)
     assert result.ok, result.output
-    assert (len(drain(channel)), source.counter.get("AppendAcceptedCount")) == (5, 5)
+    assert (len(take_all(channel)), source.counter.get("AppendAcceptedCount")) == (5, 5)
 
 
 def test_java_client_sees_failed_when_our_channel_is_full(
@@ -90,7 +91,7 @@ def test_our_sink_rolls_back_when_the_java_server_answers_failed(
             tx.put(Event(body=b"keep"))
         with pytest.raises(EventDeliveryException, match="FAILED"):
             sink.process()
-    assert [e.body for e in drain(upstream)] == [b"keep"]
+    assert [e.body for e in take_all(upstream)] == [b"keep"]
 
 
 def test_our_sink_times_out_on_a_slow_java_server(
@@ -103,4 +104,4 @@ def test_our_sink_times_out_on_a_slow_java_server(
             tx.put(Event(body=b"slow"))
         with pytest.raises(EventDeliveryException, match=r"within 0\.3s"):
             sink.process()
-    assert [e.body for e in drain(upstream)] == [b"slow"]
+    assert [e.body for e in take_all(upstream)] == [b"slow"]

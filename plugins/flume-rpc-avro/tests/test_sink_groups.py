@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 from flume_rpc_avro.sink import AvroSink
 from flume_rpc_avro.source import AvroSource
+from flume_testkit import take_all
 
 from flume_sdk import Channel, Event, Status
 from flume_sdk.components.sink_processors import (
@@ -16,7 +17,7 @@ from flume_sdk.components.sink_processors import (
     LoadBalancingSinkProcessor,
 )
 
-from .conftest import drain, make_memory_channel
+from .conftest import make_memory_channel
 
 __all__: list[str] = []
 
@@ -57,7 +58,7 @@ def _until_empty(processor: FailoverSinkProcessor | LoadBalancingSinkProcessor,
 
 
 def _assert_all_arrived_once(*channels: Channel) -> list[int]:
-    per_destination = [[e.body for e in drain(ch)] for ch in channels]
+    per_destination = [[e.body for e in take_all(ch)] for ch in channels]
     counts = collections.Counter(b for bodies in per_destination for b in bodies)
     assert set(counts) == {b"e%04d" % i for i in range(TOTAL)}, "events were lost"
     assert max(counts.values()) == 1, "a killed destination caused duplicates"

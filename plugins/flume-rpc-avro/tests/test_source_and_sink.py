@@ -9,10 +9,11 @@ import pytest
 from flume_rpc_avro import AvroRpcClient, DeliveryFailedError
 from flume_rpc_avro.sink import AvroSink
 from flume_rpc_avro.source import AvroSource
+from flume_testkit import take_all
 
 from flume_sdk import Channel, ConfigurationError, Event, EventDeliveryException, Status
 
-from .conftest import drain, make_memory_channel
+from .conftest import make_memory_channel
 
 StartSource = Callable[..., AvroSource]
 StartSink = Callable[..., AvroSink]
@@ -45,7 +46,7 @@ def test_sink_delivers_batches_to_source_in_order(
     sink = start_sink(upstream, source.port, **{"batch-size": "7", **props})
     sent = _fill(upstream, 50)
     _send_all(sink)
-    assert drain(channel) == sent
+    assert take_all(channel) == sent
 
 
 def test_tls_with_deflate_delivers(
@@ -60,7 +61,7 @@ def test_tls_with_deflate_delivers(
                       **{"compression-type": "deflate"})
     sent = _fill(upstream, 10)
     _send_all(sink)
-    assert drain(channel) == sent
+    assert take_all(channel) == sent
 
 
 def test_tls_sink_refuses_an_untrusted_certificate(
@@ -98,7 +99,7 @@ def test_source_answers_failed_when_the_channel_is_full(
         DeliveryFailedError, match="FAILED"
     ):
         client.append_batch([{"headers": {}, "body": b"x"}] * 2)
-    assert (source.counter.get("ChannelWriteFail"), drain(full)) == (1, kept)
+    assert (source.counter.get("ChannelWriteFail"), take_all(full)) == (1, kept)
 
 
 def test_sink_keeps_events_in_its_channel_when_the_source_refuses(
@@ -112,7 +113,7 @@ def test_sink_keeps_events_in_its_channel_when_the_source_refuses(
     sent = _fill(upstream, 5)
     with pytest.raises(EventDeliveryException, match="FAILED"):
         sink.process()
-    assert drain(upstream) == sent
+    assert take_all(upstream) == sent
 
 
 def test_sink_reconnects_after_the_source_restarts(
@@ -130,7 +131,7 @@ def test_sink_reconnects_after_the_source_restarts(
         sink.process()
     start_source(channel, port=str(port))
     _send_all(sink)
-    assert [e.body for e in drain(channel)] == [b"a0", b"a1", b"a2", b"b0", b"b1", b"b2"]
+    assert [e.body for e in take_all(channel)] == [b"a0", b"a1", b"a2", b"b0", b"b1", b"b2"]
     assert sink.counter.get("ConnectionCreatedCount") == 2
 
 
@@ -171,7 +172,7 @@ def test_ip_filter_denies_a_peer_before_reading(
         OSError
     ):
         client.append({"headers": {}, "body": b"x"})
-    assert drain(channel) == []
+    assert take_all(channel) == []
 
 
 def test_ip_filter_allows_localhost_by_name(
@@ -181,7 +182,7 @@ def test_ip_filter_allows_localhost_by_name(
                           ipFilterRules="allow:name:localhost,deny:ip:*")
     with AvroRpcClient("127.0.0.1", source.port) as client:
         client.append({"headers": {}, "body": b"x"})
-    assert [e.body for e in drain(channel)] == [b"x"]
+    assert [e.body for e in take_all(channel)] == [b"x"]
 
 
 def test_source_config_reports_bad_filter_rules() -> None:
