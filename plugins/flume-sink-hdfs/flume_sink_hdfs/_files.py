@@ -18,9 +18,10 @@ from typing import Any
 import attrs
 
 from flume_sdk import Event
+from flume_sink_hdfs._faults import CrashSwitch
 from flume_sink_hdfs._filesystem import FileSystemError
 from flume_sink_hdfs._formats import FileFormat, FormatFactory
-from flume_sink_hdfs._journal import Journal, OpenFileEntry
+from flume_sink_hdfs._journal import BatchRecord, Expectation, Journal, OpenFileEntry
 
 __all__ = ["FileNaming", "Files", "OpenFile"]
 
@@ -89,26 +90,38 @@ class Files:
         self.journal.opened(entry)
         return OpenFile(entry, self.formats(), now, now)
 
-    def write(self, file: OpenFile, events: Sequence[Event], now: float) -> None:
-        """Append ``events`` durably (creating the file on its first write)."""
+    def encode(self, file: OpenFile, events: Sequence[Event]) -> bytes:
+        """The bytes ``events`` append to ``file`` (with the header if it is new).
+
+        Counts the events and body bytes at once (a failed batch restores them
+        with :meth:`cut_back`); ``written`` grows only in :meth:`put`.
+        """
         fmt = file.fmt
         assert fmt is not None
-        first = file.written == 0
-        try:
-            payload = (fmt.header() if first else b"") + fmt.encode(events)
-            if first:
-                self.fs.create(file.entry.in_use, payload)
-            else:
-                self.fs.append(file.entry.in_use, payload)
-        except BaseException:
-            file.suspect = True
-            if first:
-                file.fmt = self.formats()  # the header must be written again
-            raise
-        file.written += len(payload)
+        payload = (fmt.header() if file.written == 0 else b"") + fmt.encode(events)
         file.events += len(events)
         file.body_bytes += sum(len(e.body) for e in events)
+        return payload
+
+    def put(self, file: OpenFile, payload: bytes, now: float,
+            crash: CrashSwitch | None = None) -> None:
+        """Append ``payload`` durably (creating the file on its first write)."""
+        first = file.written == 0
+        write = self.fs.create if first else self.fs.append
+        try:
+            if crash is not None and crash.armed("mid-append"):
+                write(file.entry.in_use, payload[:len(payload) // 2])
+                crash.crash()
+            write(file.entry.in_use, payload)
+        except BaseException:
+            file.suspect = True
+            raise
+        file.written += len(payload)
         file.last_write = now
+
+    def write(self, file: OpenFile, events: Sequence[Event], now: float) -> None:
+        """Append ``events`` durably (creating the file on its first write)."""
+        self.put(file, self.encode(file, events), now)
 
     def reconcile(self, file: OpenFile) -> bool:
         """Make a suspect file's length equal ``written``; False if it must be abandoned.
@@ -148,16 +161,47 @@ class Files:
         return True
 
     def cut_back(self, file: OpenFile, mark: tuple[int, int, int]) -> None:
-        """Undo this batch's writes to ``file`` (the batch failed elsewhere)."""
-        if file.written == mark[0]:
-            return
+        """Undo this batch's writes to ``file`` (the batch failed somewhere)."""
+        written = file.written
         file.written, file.events, file.body_bytes = mark
+        if mark[0] == 0:
+            file.fmt = self.formats()  # the header must be written again
+        if written == mark[0] and not file.suspect:
+            return
         file.suspect = True
         try:
             self.reconcile(file)
         except FileSystemError as exc:
             log.warning("could not cut %s back yet (%s); it is checked before its next write",
                         file.entry.in_use, exc)
+
+    def settle(self, batch: BatchRecord) -> Expectation | None:
+        """After a crash: the batch in flight is either all in its files or cut out of them.
+
+        Returns:
+            The batch's expectation when every part is complete (its redelivery
+            must not be written again), else None once every part is cut back.
+
+        Raises:
+            FileSystemError: a length cannot be read (the filesystem is down).
+        """
+        sizes = [self.fs.size(path) for path, _, _ in batch.parts]
+        if all(size is not None and size >= offset + length
+               for size, (_, offset, length) in zip(sizes, batch.parts, strict=True)):
+            log.info("the batch of %d events in flight at the crash is complete in %s; its "
+                     "redelivery will be committed without writing it again", batch.count,
+                     ", ".join(p for p, _, _ in batch.parts))
+            return batch.expectation
+        for size, (path, offset, _) in zip(sizes, batch.parts, strict=True):
+            if size is None or size <= offset:
+                continue
+            log.info("cutting the unfinished batch out of %s (%d -> %d bytes)", path, size,
+                     offset)
+            if offset == 0:
+                self.fs.delete(path)
+            else:
+                self._cut(path, offset)
+        return None
 
     def finish(self, file: OpenFile) -> None:
         """Trailer, rename to the final name, journal ``done``.

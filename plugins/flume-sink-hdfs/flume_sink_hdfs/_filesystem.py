@@ -22,6 +22,7 @@ import concurrent.futures as cf
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, TypeVar
@@ -36,6 +37,7 @@ __all__ = [
     "FileSystemUnavailableError",
     "LocalFileSystem",
     "WebHdfsFileSystem",
+    "fsync_dir",
 ]
 
 T = TypeVar("T")
@@ -116,7 +118,7 @@ class FileSystem(Protocol):
 # -- local ------------------------------------------------------------------------------------
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -150,7 +152,7 @@ class LocalFileSystem:
             with self._lock:
                 self._handles[path] = handle
             self._write(handle, data)
-            _fsync_dir(target.parent)
+            fsync_dir(target.parent)
         except OSError as exc:
             raise self._wrap("create", path, exc) from exc
 
@@ -194,7 +196,7 @@ class LocalFileSystem:
         try:
             os.link(src, dst)  # fails when dst exists: never overwrite a finished file
             os.unlink(src)
-            _fsync_dir(Path(dst).parent)
+            fsync_dir(Path(dst).parent)
         except FileExistsError:
             return False
         except OSError as exc:
@@ -289,6 +291,12 @@ class WebHdfsFileSystem:
         return None if status is None else int(status["length"])
 
     def truncate(self, path: str, length: int) -> bool:
+        """WebHDFS TRUNCATE; when HDFS must recover the last block, wait until it did.
+
+        A truncate inside a block answers ``false`` and the file stays under
+        recovery for a moment (appends fail with "recovery is in progress");
+        an empty APPEND is tried until it goes through, within the call timeout.
+        """
         def run() -> bool:
             session = self._client._session  # the client's own session and timeouts
             base = self._client.url.split(";")[0].rstrip("/")
@@ -297,9 +305,21 @@ class WebHdfsFileSystem:
             if res.status_code >= 400:
                 msg = f"TRUNCATE answered {res.status_code}: {res.text[:300]}"
                 raise RuntimeError(msg)
-            # False means block recovery runs before the file is closed again.
-            return bool(res.json().get("boolean"))
+            if not res.json().get("boolean"):
+                self._await_recovery(path)
+            return True
         return self._call("truncate", path, run)
+
+    def _await_recovery(self, path: str) -> None:
+        deadline = time.monotonic() + self._timeout
+        while True:
+            try:
+                self._client.write(path, data=b"", append=True)
+                return
+            except Exception as exc:
+                if "recovery is in progress" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.1)  # the NameNode finishes block recovery within seconds
 
     def rename(self, src: str, dst: str) -> bool:
         if self.size(dst) is not None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import collections
 import getpass
+import hashlib
 import logging
 import threading
 from collections.abc import Mapping, Sequence
@@ -50,6 +51,7 @@ from flume_sdk import (
     setting,
 )
 from flume_sink_hdfs._codecs import Codec, codec_for
+from flume_sink_hdfs._faults import CrashSwitch
 from flume_sink_hdfs._files import FileNaming, Files, OpenFile
 from flume_sink_hdfs._filesystem import (
     BoundedFileSystem,
@@ -63,9 +65,15 @@ from flume_sink_hdfs._formats import (
     FileFormat,
     SequenceFileFormat,
 )
-from flume_sink_hdfs._journal import Journal, safe_writer_id
+from flume_sink_hdfs._journal import (
+    BatchRecord,
+    Expectation,
+    Journal,
+    OpenFileEntry,
+    safe_writer_id,
+)
 
-__all__ = ["HdfsEventSink", "HdfsSinkSettings", "split_location"]
+__all__ = ["HdfsEventSink", "HdfsSinkSettings", "fingerprint", "split_location"]
 
 log = logging.getLogger("flume_sink_hdfs")
 
@@ -210,6 +218,23 @@ def _template(s: HdfsSinkSettings, template: str, clock: Clock = SYSTEM_CLOCK) -
                           use_local_timestamp=s.use_local_timestamp, clock=clock)
 
 
+def fingerprint(events: Sequence[Event]) -> str:
+    """A hash of the events' bodies and headers, in order: what identifies a redelivery."""
+    digest = hashlib.blake2b(digest_size=16)
+    update = digest.update
+    for event in events:
+        update(b"%d\0" % len(event.body))
+        update(event.body)
+        for key, value in sorted(event.headers.items()):
+            update(b"\0%d\0%s\0%d\0%s" % (len(key), key.encode(), len(value), value.encode()))
+        update(b"\1")
+    return digest.hexdigest()
+
+
+_Plan = list[tuple[OpenFile, bytes]]
+_Marks = dict[int, tuple[OpenFile, tuple[int, int, int]]]
+
+
 @attrs.define(eq=False)
 class _Bucket:
     directory: str
@@ -260,6 +285,11 @@ class HdfsEventSink(BatchSink):
         self._buckets: collections.OrderedDict[str, _Bucket] = collections.OrderedDict()
         self._closing: list[OpenFile] = []
         self._files: Files | None = None
+        self._pending: BatchRecord | None = None
+        self._expect: Expectation | None = None
+        self._orphans: list[OpenFileEntry] = []
+        self._crash = CrashSwitch()
+        self._in_flight: tuple[_Marks, list[OpenFile], bool] | None = None
 
     @classmethod
     def from_config(
@@ -301,7 +331,7 @@ class HdfsEventSink(BatchSink):
     def do_start(self) -> None:
         s = self.settings
         journal = Journal(s.state_dir, safe_writer_id(s.writer_id or self.component))
-        orphans = journal.open()
+        state = journal.open()
         fs = BoundedFileSystem(self._filesystem(), threads=s.threads_pool_size,
                                timeout=s.call_timeout / 1000.0, name=f"hdfs-{self.name}")
         suffix = s.file_suffix or (self._codec.extension if self._codec else "")
@@ -309,8 +339,30 @@ class HdfsEventSink(BatchSink):
                             in_use_suffix="" if s.empty_in_use_suffix else s.in_use_suffix)
         self._files = Files(fs, journal, naming, self._new_format,
                             int(self.clock.time() * 1000))
-        self._recover(orphans)
-        self._files.journal.compact([f.entry for f in self._closing])
+        self._pending, self._expect = state.pending, state.expect
+        self._orphans = list(state.open.values())
+        journal.compact()
+        try:
+            self._settle()
+        except FileSystemError as exc:
+            log.warning("hdfs sink %r cannot settle what its last run left yet (%s); it "
+                        "retries before taking events", self.name, exc)
+
+    def _settle(self) -> None:
+        """Settle the batch in flight at a crash, then finish the orphaned files.
+
+        Raises:
+            FileSystemError: a file of the batch in flight cannot be checked yet.
+        """
+        files = self._require()
+        if self._pending is not None:
+            expect = files.settle(self._pending)
+            self._pending = None
+            self._expect = expect or self._expect
+            files.journal.settled(self._expect)
+        if self._orphans:
+            orphans, self._orphans = self._orphans, []
+            self._recover(orphans)
 
     def _filesystem(self) -> LocalFileSystem | WebHdfsFileSystem:
         s = self.settings
@@ -359,8 +411,9 @@ class HdfsEventSink(BatchSink):
             left += self._closing
             self._buckets.clear()
             self._closing = []
-            unfinished = [f.entry for f in left if not self._finish(f, retry=False)]
-            files.journal.compact(unfinished)
+            for file in left:
+                self._finish(file, retry=False)
+            files.journal.compact()
             files.fs.close()
             files.journal.close()
             self._files = None
@@ -374,23 +427,93 @@ class HdfsEventSink(BatchSink):
     # -- the batch path ----------------------------------------------------------------------
 
     def process(self) -> Status:
+        """Take a batch, append it durably, commit, journal the commit, then roll full files.
+
+        After a restart the first batch is compared with the batch that was in the
+        files but not committed at the crash; when it is that batch again, it is
+        committed without being written twice.
+        """
         with self._lock:
+            if self._pending is not None or self._orphans:
+                self._settle_or_fail()
             self._roll_due()
-        return super().process()
+            self._in_flight = None
+            try:
+                status = super().process()  # deliver() inside the take, then commit
+            except BaseException:
+                if self._in_flight is not None:  # the commit failed: take the batch back out
+                    self._undo(self._in_flight[0], self._in_flight[1])
+                raise
+            finally:
+                in_flight, self._in_flight = self._in_flight, None
+            if in_flight is not None:
+                self._committed(*in_flight)
+            return status
 
     def deliver(self, events: Sequence[Event]) -> None:
+        """Journal and append ``events`` durably (less a redelivery already written)."""
         with self._lock:
-            groups = self._group(events)
-            marks: dict[int, tuple[OpenFile, tuple[int, int, int]]] = {}
-            full: list[OpenFile] = []
-            try:
-                for key, (directory, prefix, members) in groups.items():
-                    self._write_bucket(key, directory, prefix, members, marks, full)
-            except Exception as exc:
-                self._undo(marks, full)
-                raise self._error(len(events), exc) from exc
-            for file in full:
-                self._finish(file)
+            skip = self._redelivered(events)
+            journaled = skip < len(events) or self._expect is not None
+            marks, full = self._deliver(events, skip) if skip < len(events) else ({}, [])
+            self._in_flight = (marks, full, journaled)
+            self._crash.reached("after-append")
+
+    def _committed(self, marks: _Marks, full: list[OpenFile], journaled: bool) -> None:
+        self._crash.reached("after-commit")
+        if journaled:
+            self._require().journal.committed()
+        self._expect = None
+        for file in full:
+            self._finish(file)
+
+    def _settle_or_fail(self) -> None:
+        try:
+            self._settle()
+        except FileSystemError as exc:
+            msg = (f"hdfs sink {self.component!r} cannot settle the batch it was writing when "
+                   f"it last stopped: {exc}; nothing is taken from the channel until it can")
+            raise EventDeliveryException(msg) from exc
+
+    def _redelivered(self, events: Sequence[Event]) -> int:
+        """How many leading ``events`` are the redelivery of a batch already written."""
+        expect = self._expect
+        if expect is None:
+            return 0
+        if len(events) >= expect.count and \
+                fingerprint(events[:expect.count]) == expect.fingerprint:
+            log.info("hdfs sink %r: the first %d events taken after the restart were written "
+                     "before the crash; committing them without writing them again", self.name,
+                     expect.count)
+            return expect.count
+        if len(events) < expect.count:
+            log.warning("hdfs sink %r: %d events were written but not committed before the "
+                        "crash; the first batch after the restart has only %d (was "
+                        "hdfs.batchSize lowered?), so any redelivery is written again",
+                        self.name, expect.count, len(events))
+        return 0
+
+    def _deliver(self, events: Sequence[Event], skip: int) -> tuple[_Marks, list[OpenFile]]:
+        """Journal, then append ``events[skip:]``; returns what :meth:`_undo` needs."""
+        files = self._require()
+        groups = self._group(events[skip:])
+        marks: _Marks = {}
+        full: list[OpenFile] = []
+        plan: _Plan = []
+        try:
+            for key, (directory, prefix, members) in groups.items():
+                self._plan_bucket(key, directory, prefix, members, marks, full, plan)
+            files.journal.batch(BatchRecord(
+                len(events), fingerprint(events),
+                tuple((f.entry.in_use, f.written, len(payload)) for f, payload in plan)))
+            self._crash.reached("before-append")
+            now = self.clock.monotonic()
+            for file, payload in plan:
+                files.put(file, payload, now, self._crash)
+        except Exception as exc:
+            self._undo(marks, full)
+            raise self._error(len(events) - skip, exc) from exc
+        return marks, full
 
     def _group(self, events: Sequence[Event]) -> dict[str, tuple[str, str, list[Event]]]:
         groups: dict[str, tuple[str, str, list[Event]]] = {}
@@ -408,16 +531,15 @@ class HdfsEventSink(BatchSink):
             raise EventDeliveryException(msg) from exc
         return groups
 
-    def _write_bucket(
+    def _plan_bucket(
         self, key: str, directory: str, prefix: str, events: list[Event],
-        marks: dict[int, tuple[OpenFile, tuple[int, int, int]]], full: list[OpenFile],
+        marks: _Marks, full: list[OpenFile], plan: _Plan,
     ) -> None:
         files = self._require()
         bucket = self._bucket(key, directory, prefix)
         while events:
-            now = self.clock.monotonic()
             if bucket.file is None:
-                bucket.file = files.open(directory, prefix, now)
+                bucket.file = files.open(directory, prefix, self.clock.monotonic())
                 self.counter.incr("ConnectionCreatedCount")
             file = bucket.file
             if file.suspect and not files.reconcile(file):
@@ -426,7 +548,7 @@ class HdfsEventSink(BatchSink):
                 continue
             count = self._room(file, events)
             marks.setdefault(id(file), (file, file.mark))
-            files.write(file, events[:count], now)
+            plan.append((file, files.encode(file, events[:count])))
             events = events[count:]
             if self._is_full(file):
                 bucket.file = None
@@ -465,8 +587,7 @@ class HdfsEventSink(BatchSink):
         return bool((s.roll_count and file.events >= s.roll_count) or
                     (s.roll_size and file.body_bytes >= s.roll_size))
 
-    def _undo(self, marks: dict[int, tuple[OpenFile, tuple[int, int, int]]],
-              full: list[OpenFile]) -> None:
+    def _undo(self, marks: _Marks, full: list[OpenFile]) -> None:
         files = self._require()
         for file, mark in marks.values():
             files.cut_back(file, mark)
