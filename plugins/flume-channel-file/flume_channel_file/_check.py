@@ -2,12 +2,14 @@
 
 Read-only: nothing is truncated, moved or deleted.  Every segment is scanned in full
 (not only the part after the checkpoint), every checkpoint slot is verified, and the
-queue a restart would rebuild is computed, with lost event ranges named.
+queue a restart would rebuild is computed, with lost event ranges named; ``--events``
+lists the queued events themselves.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,8 +18,10 @@ import attrs
 from flume_channel_file._checkpoint import CheckpointData
 from flume_channel_file._damage import Damage, DamageKind
 from flume_channel_file._dirlock import LOCK_NAME, DirectoryInUseError, DirectoryLock
+from flume_channel_file._format import decode_events
+from flume_channel_file._queue import Run
 from flume_channel_file._replay import replay
-from flume_channel_file._segments import list_segments, scan_segment
+from flume_channel_file._segments import list_segments, read_record, scan_segment
 
 __all__ = ["CheckReport", "SegmentSummary", "check_channel", "main"]
 
@@ -45,6 +49,7 @@ class CheckReport:
     queued_events: int = 0
     damage: list[Damage] = attrs.Factory(list)
     in_use_by: list[str] = attrs.Factory(list)
+    events: list[tuple[dict[str, str], bytes]] | None = None
 
     @property
     def ok(self) -> bool:
@@ -66,8 +71,14 @@ class CheckReport:
         return "\n".join(lines)
 
 
-def check_channel(dirs: Sequence[Path | str]) -> CheckReport:
-    """Verify the checkpoint and data directories in ``dirs`` without changing them."""
+def check_channel(dirs: Sequence[Path | str], *, list_events: bool = False) -> CheckReport:
+    """Verify the checkpoint and data directories in ``dirs`` without changing them.
+
+    Args:
+        dirs: the channel's checkpointDir and dataDirs (backupCheckpointDir too, if any).
+        list_events: also decode the queued events, head first, into ``report.events``
+            as ``(headers, body)`` pairs.
+    """
     paths = [Path(d) for d in dirs]
     report = CheckReport()
     report.in_use_by = _who_holds(paths)
@@ -83,7 +94,36 @@ def check_channel(dirs: Sequence[Path | str]) -> CheckReport:
     result = replay(dict(segments), best, quarantine=False)
     report.damage.extend(result.damage)
     report.queued_events = sum(e - s for _r, s, e in result.slices)
+    if list_events:
+        report.events = _queued_events(segments, result.slices)
     return report
+
+
+def _queued_events(
+    segments: dict[int, Path], slices: list[tuple[Run, int, int]]
+) -> list[tuple[dict[str, str], bytes]]:
+    out: list[tuple[dict[str, str], bytes]] = []
+    fds: dict[int, int] = {}
+    try:
+        for run, s, e in slices:
+            fd = fds.get(run.segment)
+            if fd is None:
+                fd = fds[run.segment] = os.open(segments[run.segment], os.O_RDONLY)
+            payload = read_record(fd, run.offset, run.length)
+            if payload is None:  # replay vouched for it; a change under our feet
+                msg = f"segment {segments[run.segment]} changed while it was being checked"
+                raise OSError(msg)
+            events = decode_events(payload, run.count, lambda b, h: (h, b))
+            out.extend(events[s:e])
+    finally:
+        for fd in fds.values():
+            os.close(fd)
+    return out
+
+
+def _event_line(headers: dict[str, str], body: bytes) -> str:
+    head = "{" + ", ".join(f"{k}={v}" for k, v in headers.items()) + "}"
+    return f"{head} {body.decode('utf-8', 'backslashreplace')}"
 
 
 def _who_holds(paths: list[Path]) -> list[str]:
@@ -141,11 +181,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     check = sub.add_parser("check", help="verify checkpoint and data directories (read-only)")
     check.add_argument("--dir", action="append", required=True, type=Path,
                        help="a checkpointDir or dataDir (repeat, or comma-separate)")
+    check.add_argument("--events", action="store_true",
+                       help="also print every queued event, head first, as '{headers} body'")
     args = parser.parse_args(argv)
     dirs = [Path(p) for d in args.dir for p in str(d).split(",") if p]
     missing = [d for d in dirs if not d.is_dir()]
     if missing:
         parser.error(f"not a directory: {', '.join(map(str, missing))}")
-    report = check_channel(dirs)
+    report = check_channel(dirs, list_events=args.events)
     print(report.render())
+    for headers, body in report.events or ():
+        print(_event_line(headers, body))
     return 0 if report.ok else 1

@@ -78,3 +78,20 @@ def test_check_command_exits_zero_on_a_clean_channel(
     code = main(["check", "--dir", f"{config.checkpoint_dir},{config.data_dirs[0]}"])
     assert code == 0
     assert "result: OK" in capsys.readouterr().out
+
+
+def test_check_lists_the_queued_events_head_first(
+    config: LogConfig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log: Log[Event] = Log(config, Event)
+    log.open()
+    log.put([Event(f"e{i}".encode(), {"n": str(i)}) for i in range(5)])
+    _events, ticket = log.take(2)
+    assert ticket is not None
+    log.commit_take(ticket)
+    log.close()
+    report = check_channel([config.checkpoint_dir, *config.data_dirs], list_events=True)
+    assert report.events == [({"n": str(i)}, f"e{i}".encode()) for i in range(2, 5)]
+    code = main(["check", "--events", "--dir", f"{config.checkpoint_dir},{config.data_dirs[0]}"])
+    assert code == 0
+    assert capsys.readouterr().out.splitlines()[-3:] == ["{n=2} e2", "{n=3} e3", "{n=4} e4"]
