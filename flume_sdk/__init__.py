@@ -7,6 +7,7 @@ from flume_sdk._channel import Channel
 from flume_sdk._channel_processor import ChannelProcessor
 from flume_sdk._clock import SYSTEM_CLOCK, Clock, SystemClock
 from flume_sdk._counters import Counter
+from flume_sdk._durable_files import fsync_directory, write_atomically
 from flume_sdk._errors import (
     ChannelException,
     ChannelFullException,
@@ -98,6 +99,7 @@ __all__ = [
     "at_least",
     "describe_settings",
     "escape_string",
+    "fsync_directory",
     "hookimpl",
     "in_range",
     "load_plugin",
@@ -107,4 +109,5 @@ __all__ = [
     "resolve_serializer",
     "setting",
     "to_bool",
+    "write_atomically",
 ]

@@ -49,9 +49,11 @@ from flume_sdk import (
     PollableSource,
     Status,
     at_least,
+    fsync_directory,
     namespace,
     one_of,
     setting,
+    write_atomically,
 )
 from flume_sdk.components.deserializers import (
     DecodeError,
@@ -145,27 +147,6 @@ class _Spooled:
 
 def _identity(st: os.stat_result) -> dict[str, int]:
     return {"dev": st.st_dev, "ino": st.st_ino, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-
-
-def _write_atomically(path: Path, data: bytes, *, sync: bool) -> None:
-    """Write ``data`` to a temp file and rename it over ``path`` (fsync-ed when ``sync``)."""
-    temp = path.with_name(path.name + ".tmp")
-    with open(temp, "wb") as out:
-        out.write(data)
-        if sync:
-            out.flush()
-            os.fsync(out.fileno())
-    os.replace(temp, path)
-    if sync:
-        _sync_dir(path.parent)
-
-
-def _sync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class SpoolDirectorySource(PollableSource):
@@ -394,7 +375,7 @@ class SpoolDirectorySource(PollableSource):
     def _save_progress(self, current: _Spooled) -> None:
         record = {"path": self._relative(current.path), "identity": _identity(current.stat),
                   "offset": current.committed.offset, "skip": current.committed.skip}
-        _write_atomically(self.tracker_dir / _PROGRESS, json.dumps(record).encode(), sync=False)
+        write_atomically(self.tracker_dir / _PROGRESS, json.dumps(record).encode(), sync=False)
 
     def _clear_progress(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -421,10 +402,10 @@ class SpoolDirectorySource(PollableSource):
             elif s.tracking_policy == "tracker_dir":
                 marker = self._marker(path)
                 marker.parent.mkdir(parents=True, exist_ok=True)
-                _write_atomically(marker, json.dumps(_identity(current.stat)).encode(), sync=True)
+                write_atomically(marker, json.dumps(_identity(current.stat)).encode(), sync=True)
             else:
                 self._rename_completed(path, path.with_name(path.name + s.file_suffix))
-            _sync_dir(path.parent)
+            fsync_directory(path.parent)
         except OSError as exc:
             self._quarantine(path, f"all events delivered, but completing it failed: {exc}",
                              current.committed)
@@ -455,7 +436,7 @@ class SpoolDirectorySource(PollableSource):
             target = self._free_name(self.quarantine_dir / path.name)
             os.rename(path, target)
             text = f"{path}\nreason: {reason}\n{delivered}\n"
-            _write_atomically(target.with_name(target.name + ".reason"), text.encode(), sync=True)
+            write_atomically(target.with_name(target.name + ".reason"), text.encode(), sync=True)
         except OSError as exc:
             self._unmovable.add(path)
             log.error("%s: %s is bad (%s) and could not be moved aside (%s); skipping it until "

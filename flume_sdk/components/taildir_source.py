@@ -52,6 +52,7 @@ from flume_sdk import (
     at_least,
     namespace,
     setting,
+    write_atomically,
 )
 
 __all__ = ["TaildirSource", "TaildirSourceSettings"]
@@ -156,21 +157,6 @@ class _Tail:
 
 def _fingerprint(fd: int, length: int) -> str:
     return hashlib.blake2b(os.pread(fd, length, 0), digest_size=8).hexdigest()
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Temp file + fsync + rename + fsync of the directory."""
-    temp = path.with_name(path.name + ".tmp")
-    with open(temp, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temp, path)
-    fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class TaildirSource(PollableSource):
@@ -516,5 +502,5 @@ class TaildirSource(PollableSource):
                 self._refresh_fingerprint(tail, os.fstat(tail.fd).st_size)
             entries.append({"inode": tail.key[1], "pos": tail.committed, "file": str(tail.path),
                             "dev": tail.key[0], "fp": tail.fp, "fplen": tail.fp_len})
-        _write_atomically(self.position_file, json.dumps(entries).encode())
+        write_atomically(self.position_file, json.dumps(entries).encode())
         self._dirty = False
