@@ -2,7 +2,8 @@
 
 Run: ``python bench/bench_file_roll.py [--events 1000000] [--body 200] [--dir DIR]``.
 Prints one row per (serializer, batch size): events/s, CPU microseconds per event and
-the process's peak RSS.
+the process's peak RSS, after the limit measured in the same run: plain Python writing
+the same lines to one file in the same batches (join, write, flush; no channel).
 
 A producer thread puts pre-built 200-byte events into the memory channel (capacity
 100,000) in transactions of ``batch`` while the main thread runs the sink's
@@ -79,6 +80,21 @@ def run_once(total: int, body_size: int, batch: int, serializer: str,
     return {"events_per_s": total / wall, "cpu_us_per_event": cpu * 1e6 / total, "rss_mib": rss}
 
 
+def plain_write(total: int, body_size: int, batch: int, directory: Path) -> dict[str, float]:
+    """The limit: the same text lines written by plain Python, one write and flush per batch."""
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    chunk = b"".join(b"x" * body_size + b"\n" for _ in range(batch))
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    with open(directory / "plain", "wb") as out:
+        for start in range(0, total, batch):
+            out.write(chunk if total - start >= batch else chunk[: (total - start) * (body_size + 1)])
+            out.flush()
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"events_per_s": total / wall, "cpu_us_per_event": cpu * 1e6 / total, "rss_mib": rss}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -90,6 +106,11 @@ def main(argv: list[str] | None = None) -> None:
     base = args.dir or Path(tempfile.mkdtemp(prefix="bench_file_roll_"))
     print(f"{'serializer':<12} {'batch':>6} {'events/s':>10} {'CPU us/ev':>10} {'peak RSS':>10}")
     try:
+        for batch in map(int, args.batches.split(",")):
+            row = plain_write(args.events, args.body, batch, base / "out")
+            print(f"{'plain write':<12} {batch:>6} {row['events_per_s']:>10,.0f} "
+                  f"{row['cpu_us_per_event']:>10.2f} {row['rss_mib']:>8.0f} MiB  (the limit)",
+                  flush=True)
         for serializer in args.serializers.split(","):
             for batch in map(int, args.batches.split(",")):
                 row = run_once(args.events, args.body, batch, serializer, base / "out")
