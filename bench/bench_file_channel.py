@@ -108,7 +108,8 @@ def throughput(work: Path, batch: int, total: int) -> dict[str, Any]:
 
 def fill(work: Path, count: int) -> dict[str, Any]:
     """Put ``count`` events, checkpoint, put 1% more, then crash (no close)."""
-    from flume_channel_file._log import Log, LogConfig
+    from flume_channel_file._log import Log
+    from flume_channel_file._log_config import LogConfig
 
     from flume_sdk import Event
 
@@ -128,7 +129,8 @@ def fill(work: Path, count: int) -> dict[str, Any]:
 
 def restart(work: Path) -> dict[str, Any]:
     """Open the channel left by :func:`fill` and report the replay."""
-    from flume_channel_file._log import Log, LogConfig
+    from flume_channel_file._log import Log
+    from flume_channel_file._log_config import LogConfig
 
     from flume_sdk import Event
 

@@ -1,29 +1,28 @@
-"""The storage engine: a write-ahead log with group commit, checkpoints and replay.
+"""The storage engine: a durable FIFO of events over a write-ahead log.
 
 A put transaction is written as ONE record at commit (so an uncommitted put never reaches
 disk and a rollback writes nothing); a take commit writes one record naming the sequence
-ranges it removed.  Writers append under a lock, then wait for a shared ``fdatasync``: the
-first waiter syncs for everybody who wrote before it (group commit).
+ranges it removed.  Writers append under a lock, then wait for a shared ``fdatasync``
+(:mod:`._group_commit`).  A checkpoint snapshots the queue, then deletes the segments
+:mod:`._retention` lets go.  Opening is :mod:`._recovery`; admission of puts (space,
+capacity) is :mod:`._admission`; reading uncached events back is :mod:`._reader`.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 import time
 import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
-import attrs
-
-from flume_channel_file._checkpoint import CheckpointData, Piece, load_checkpoint, write_checkpoint
-from flume_channel_file._damage import Damage, DamageKind, format_ranges
+from flume_channel_file._admission import check_space, wait_for_capacity
+from flume_channel_file._checkpoint import CheckpointData, Piece, write_checkpoint
+from flume_channel_file._damage import Damage, DamageKind
 from flume_channel_file._dirlock import DirectoryLock
 from flume_channel_file._errors import (
-    CapacityError,
     OutOfSpaceError,
     StorageError,
     UnhealthyLogError,
@@ -31,62 +30,28 @@ from flume_channel_file._errors import (
 from flume_channel_file._format import (
     RECORD_HEADER,
     EventLike,
-    decode_events,
     encode_events,
     encode_put,
     encode_take,
     merge_ranges,
 )
 from flume_channel_file._group_commit import GroupCommit
+from flume_channel_file._log_config import LogConfig, ReplayReport
 from flume_channel_file._queue import Run, SliceQueue, TakeTicket
-from flume_channel_file._replay import ReplayResult, quarantine_file, replay
+from flume_channel_file._reader import SegmentReader
+from flume_channel_file._recovery import lock_dirs, recover
+from flume_channel_file._replay import quarantine_file
+from flume_channel_file._retention import Retention
 from flume_channel_file._segments import (
     SegmentWriter,
     fsync_dir,
-    list_segments,
-    read_record,
     segment_name,
 )
 
-__all__ = ["Log", "LogConfig", "ReplayReport", "disk_free"]
+__all__ = ["Log"]
 
 E = TypeVar("E")
 _PUT_OVERHEAD = RECORD_HEADER.size + 12
-
-
-def disk_free(path: Path) -> int:
-    """Bytes available to this user on the filesystem holding ``path``."""
-    return shutil.disk_usage(path).free
-
-
-@attrs.frozen(kw_only=True)
-class LogConfig:
-    """Everything the engine needs; the channel fills it from Flume's keys."""
-
-    checkpoint_dir: Path
-    data_dirs: tuple[Path, ...]
-    backup_checkpoint_dir: Path | None = None
-    capacity: int = 1_000_000
-    max_file_size: int = 2_146_435_071
-    minimum_required_space: int = 524_288_000
-    fsync_per_transaction: bool = True
-    keep_alive: float = 3.0
-    preallocate_chunk: int = 64 << 20
-    hot_cache_bytes: int = 32 << 20
-    free_space: Callable[[Path], int] = disk_free
-
-
-@attrs.define
-class ReplayReport:
-    """What :meth:`Log.open` found."""
-
-    from_checkpoint: bool
-    events: int
-    records: int
-    segments_scanned: int
-    torn_tails: int
-    damage: list[Damage]
-    seconds: float
 
 
 class Log(Generic[E]):
@@ -94,7 +59,6 @@ class Log(Generic[E]):
 
     def __init__(self, config: LogConfig, factory: Callable[[bytes, dict[str, str]], E]) -> None:
         self.config = config
-        self._factory = factory
         self._lock = threading.Lock()
         self._space = threading.Condition(self._lock)
         self._arrived = threading.Condition(self._lock)
@@ -103,18 +67,17 @@ class Log(Generic[E]):
         self._tickets: set[TakeTicket] = set()
         self._live: dict[int, int] = {}
         self._paths: dict[int, Path] = {}
-        self._readers: dict[int, int] = {}
         self._quarantined: set[int] = set()
         self._locks: list[DirectoryLock] = []
+        self._retention = Retention()
+        self._reader = SegmentReader(self._paths.get, factory)
         self._writer: SegmentWriter | None = None
         self._inflight = 0
         self._next_seq = 1
         self._commits = GroupCommit(self._fdatasync_active)
         self._must_roll = False
         self._cached = 0
-        self._last_loaded: tuple[Run | None, list[Any]] = (None, [])
         self._generation = 0
-        self._prev_ckpt: tuple[int, set[int]] | None = None
         self._unhealthy: str | None = None
         self.damage: list[Damage] = []
         self.torn_tails = 0
@@ -124,7 +87,7 @@ class Log(Generic[E]):
     def open(self) -> ReplayReport:
         """Lock the directories, replay, and start a fresh segment for writing."""
         started = time.monotonic()
-        self._lock_dirs()
+        self._locks = lock_dirs(self.config)
         try:
             return self._open_locked(started)
         except BaseException:
@@ -146,9 +109,7 @@ class Log(Generic[E]):
                     writer.seal()
                 elif writer is not None:
                     writer.close()
-            for fd in self._readers.values():
-                os.close(fd)
-            self._readers.clear()
+            self._reader.close()
             self._release_dirs()
 
     def abandon(self) -> None:
@@ -158,9 +119,7 @@ class Log(Generic[E]):
         if writer is not None and writer.fd >= 0:
             os.close(writer.fd)
             writer.fd = -1
-        for fd in self._readers.values():
-            os.close(fd)
-        self._readers.clear()
+        self._reader.close()
         self._release_dirs()
 
     # -------------------------------------------------------------------- state
@@ -210,9 +169,11 @@ class Log(Generic[E]):
         encoded = encode_events(events)
         crc = zlib.crc32(encoded)
         size = len(encoded) + _PUT_OVERHEAD
-        self._check_space(size)
+        check_space([self.config.checkpoint_dir, *self.config.data_dirs],
+                    self.config.free_space, self.config.minimum_required_space, size)
         with self._lock:
-            self._wait_for_capacity(n)
+            wait_for_capacity(n, self.config.capacity, self.config.keep_alive,
+                              lambda: (self._queue.size, self._inflight), self._space)
             writer = self._writer_with_room(size)
             first = self._next_seq
             offset, lsn = self._append(writer, encode_put(encoded, crc, first, n))
@@ -273,11 +234,8 @@ class Log(Generic[E]):
             with self._lock:
                 data, lsn = self._snapshot()
             self._commits.wait_durable(lsn)
-            dirs = [self.config.checkpoint_dir]
-            if self.config.backup_checkpoint_dir is not None:
-                dirs.append(self.config.backup_checkpoint_dir)
             try:
-                write_checkpoint(data, dirs)
+                write_checkpoint(data, self.config.checkpoint_dirs)
             except OSError:
                 self.checkpoint_errors += 1
                 raise
@@ -290,74 +248,32 @@ class Log(Generic[E]):
         self._commits.sync_all()
 
     # ================================================================= internals
-    def _lock_dirs(self) -> None:
-        dirs = [self.config.checkpoint_dir, *self.config.data_dirs]
-        if self.config.backup_checkpoint_dir is not None:
-            dirs.append(self.config.backup_checkpoint_dir)
-        for directory in dict.fromkeys(dirs):
-            directory.mkdir(parents=True, exist_ok=True)
-            lock = DirectoryLock(directory)
-            lock.acquire()
-            self._locks.append(lock)
-
     def _release_dirs(self) -> None:
         for lock in self._locks:
             lock.release()
         self._locks.clear()
 
     def _open_locked(self, started: float) -> ReplayReport:
-        ckpt_dirs = [self.config.checkpoint_dir]
-        if self.config.backup_checkpoint_dir is not None:
-            ckpt_dirs.append(self.config.backup_checkpoint_dir)
-        loaded = load_checkpoint(ckpt_dirs)
-        bad_ckpts = [Damage(DamageKind.CORRUPT_CHECKPOINT, p, quarantined_to=p)
-                     for p in loaded.quarantined]
-        self._paths = self._list_all_segments()
-        result = replay(self._paths, loaded.data)
-        self._adopt(result, loaded.data)
-        self._seal_newest(result)
+        found = recover(self.config)
+        self._paths.clear()
+        self._paths.update(found.paths)
+        self._queue.replace(found.result.slices)
+        self._next_seq = found.next_seq
+        self._quarantined = found.quarantined
+        self._live = found.live
         self._start_segment(max(self._paths, default=0) + 1)
-        self.damage = bad_ckpts + result.damage
-        self.torn_tails = result.torn_tails
-        if loaded.data is not None:
-            self._generation = loaded.data.generation
-            older = loaded.older or loaded.data
-            self._prev_ckpt = (older.log_segment, {p[0] for p in older.pieces})
+        self.damage = found.damage
+        self.torn_tails = found.result.torn_tails
+        if found.checkpoint is not None:
+            self._generation = found.checkpoint.generation
+            self._retention.remember(found.older or found.checkpoint)
         self.checkpoint()
         return ReplayReport(
-            from_checkpoint=loaded.data is not None, events=self._queue.size,
-            records=result.records, segments_scanned=result.segments_scanned,
-            torn_tails=result.torn_tails, damage=self.damage,
+            from_checkpoint=found.checkpoint is not None, events=self._queue.size,
+            records=found.result.records, segments_scanned=found.result.segments_scanned,
+            torn_tails=found.result.torn_tails, damage=self.damage,
             seconds=time.monotonic() - started,
         )
-
-    def _list_all_segments(self) -> dict[int, Path]:
-        found: dict[int, Path] = {}
-        for data_dir in self.config.data_dirs:
-            for where in (data_dir / "quarantine", data_dir):
-                if where.is_dir():
-                    found.update(list_segments(where))
-        return found
-
-    def _adopt(self, result: ReplayResult, ckpt: CheckpointData | None) -> None:
-        self._queue.replace(result.slices)
-        self._next_seq = max(result.next_seq, ckpt.next_seq if ckpt else 1)
-        self._quarantined = set(result.quarantined)
-        for path in self._paths.values():
-            if path.parent.name == "quarantine":
-                self._quarantined.add(int(path.name[4:16]))
-        self._live = {seg: 0 for seg in self._paths}
-        for run, s, e in result.slices:
-            self._live[run.segment] = self._live.get(run.segment, 0) + (e - s)
-
-    def _seal_newest(self, result: ReplayResult) -> None:
-        newest = max(self._paths, default=None)
-        if newest is None or result.newest_end is None or result.newest_sealed:
-            return
-        if newest in self._quarantined:
-            return
-        writer = SegmentWriter.reopen(self._paths[newest], newest, result.newest_end)
-        writer.seal()
 
     def _start_segment(self, segment_id: int) -> None:
         data_dir = self.config.data_dirs[segment_id % len(self.config.data_dirs)]
@@ -374,37 +290,6 @@ class Log(Generic[E]):
             raise UnhealthyLogError(msg)
         if self._writer is None:
             raise StorageError("file channel log is not open; call open() first")
-
-    def _check_space(self, size: int) -> None:
-        minimum = self.config.minimum_required_space
-        dirs = [self.config.checkpoint_dir, *self.config.data_dirs]
-        for directory in dirs:
-            free = self.config.free_space(directory)
-            if free - size < minimum:
-                msg = (
-                    f"put refused: {directory} has {free} bytes free, expected at least "
-                    f"minimumRequiredSpace={minimum} plus {size} for this batch; free disk "
-                    "space (puts resume by themselves) or lower minimumRequiredSpace"
-                )
-                raise OutOfSpaceError(msg)
-
-    def _wait_for_capacity(self, n: int) -> None:
-        capacity = self.config.capacity
-        deadline: float | None = None
-        while self._queue.size + self._inflight + n > capacity:
-            if n > capacity:
-                break
-            now = time.monotonic()
-            deadline = deadline if deadline is not None else now + self.config.keep_alive
-            if now >= deadline or not self._space.wait(deadline - now):
-                break
-        if self._queue.size + self._inflight + n > capacity:
-            msg = (
-                f"file channel is full: {self._queue.size} queued + {self._inflight} being "
-                f"taken + {n} new events > capacity {capacity}; let sinks drain it, or raise "
-                "capacity"
-            )
-            raise CapacityError(msg)
 
     def _wait_for_events(self, wait: float) -> None:
         deadline = time.monotonic() + wait
@@ -464,7 +349,7 @@ class Log(Generic[E]):
         out: list[E] = []
         kept: list[tuple[Run, int, int]] = []
         for run, s, e in ticket.slices:
-            events = run.events if run.events is not None else self._load(run)
+            events = run.events if run.events is not None else self._reader.load(run)
             if events is None:
                 self._lose(ticket, run, s, e)
                 continue
@@ -472,28 +357,6 @@ class Log(Generic[E]):
             out.extend(events[s:e])
         ticket.slices = kept
         return out
-
-    def _load(self, run: Run) -> list[Any] | None:
-        last_run, last_events = self._last_loaded
-        if last_run is run:
-            return last_events
-        fd = self._reader(run.segment)
-        payload = read_record(fd, run.offset, run.length) if fd >= 0 else None
-        if payload is None:
-            return None
-        events = decode_events(payload, run.count, self._factory)
-        self._last_loaded = (run, events)
-        return events
-
-    def _reader(self, segment: int) -> int:
-        with self._lock:
-            fd = self._readers.get(segment)
-            if fd is None:
-                path = self._paths.get(segment)
-                if path is None:
-                    return -1
-                fd = self._readers[segment] = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-            return fd
 
     def _lose(self, ticket: TakeTicket, run: Run, s: int, e: int) -> None:
         with self._lock:
@@ -530,20 +393,12 @@ class Log(Generic[E]):
         return data, self._commits.appended
 
     def _delete_unneeded(self, data: CheckpointData) -> None:
-        refs = {p[0] for p in data.pieces}
-        prev_start, prev_refs = self._prev_ckpt or (data.log_segment, refs)
-        start = min(prev_start, data.log_segment)
-        self._prev_ckpt = (data.log_segment, refs)
         with self._lock:
-            doomed = [s for s in self._paths if s < start and s not in refs
-                      and s not in prev_refs and self._live.get(s, 0) == 0]
-            for seg in doomed:
+            for seg in self._retention.unneeded(data, list(self._paths), self._live):
                 self._forget(seg)
 
     def _forget(self, seg: int) -> None:
-        fd = self._readers.pop(seg, None)
-        if fd is not None:
-            os.close(fd)
+        self._reader.forget(seg)
         path = self._paths.pop(seg)
         self._live.pop(seg, None)
         if seg in self._quarantined:
@@ -564,9 +419,3 @@ class Log(Generic[E]):
 
 def _piece(run: Run, s: int, e: int) -> Piece:
     return (run.segment, run.offset, run.first_seq, run.length, run.count, s, e)
-
-
-def describe_lost(damage: list[Damage]) -> str:
-    """Summarise lost ranges over several damage reports."""
-    ranges = [r for d in damage for r in d.lost_seqs]
-    return format_ranges(ranges)

@@ -19,7 +19,8 @@ import attrs
 
 from flume_channel_file._dirlock import DirectoryInUseError
 from flume_channel_file._errors import CapacityError, OutOfSpaceError, StorageError
-from flume_channel_file._log import Log, LogConfig, ReplayReport, disk_free
+from flume_channel_file._log import Log
+from flume_channel_file._log_config import LogConfig, ReplayReport, disk_free
 from flume_channel_file._queue import TakeTicket
 from flume_sdk import (
     SYSTEM_CLOCK,

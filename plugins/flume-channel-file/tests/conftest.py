@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flume_channel_file._log import Log, LogConfig
+from flume_channel_file._log import Log
+from flume_channel_file._log_config import LogConfig
 
 from flume_sdk import Event
 

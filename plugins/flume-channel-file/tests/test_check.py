@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 from flume_channel_file import check_channel, main
-from flume_channel_file._log import Log, LogConfig
+from flume_channel_file._log import Log
+from flume_channel_file._log_config import LogConfig
 
 from flume_sdk import Event
 

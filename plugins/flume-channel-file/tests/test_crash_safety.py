@@ -10,7 +10,8 @@ import pytest
 from flume_channel_file._damage import DamageKind
 from flume_channel_file._dirlock import DirectoryInUseError
 from flume_channel_file._errors import OutOfSpaceError
-from flume_channel_file._log import Log, LogConfig
+from flume_channel_file._log import Log
+from flume_channel_file._log_config import LogConfig
 
 from flume_sdk import Event
 
