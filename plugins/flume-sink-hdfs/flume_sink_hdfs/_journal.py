@@ -101,15 +101,15 @@ class Journal:
     Args:
         directory: where journals live (created if missing).
         writer_id: this sink's identity (safe characters only).
-        compact_bytes: the smallest size at which it is rewritten.
+        compact_bytes: the smallest size at which it is rewritten (default 1 MiB).
     """
 
     def __init__(self, directory: Path, writer_id: str, *,
-                 compact_bytes: int = _COMPACT_BYTES) -> None:
+                 compact_bytes: int | None = None) -> None:
         self.path = Path(directory) / f"{writer_id}.journal"
         self._lock_path = Path(directory) / f"{writer_id}.lock"
-        self._compact_bytes = compact_bytes
-        self._limit = compact_bytes
+        self._compact_bytes = compact_bytes or _COMPACT_BYTES
+        self._limit = self._compact_bytes
         self._lock: BinaryIO | None = None
         self._handle: BinaryIO | None = None
         self.state = JournalState()

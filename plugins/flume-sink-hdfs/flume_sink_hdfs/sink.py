@@ -113,7 +113,7 @@ class HdfsSinkSettings:
     batch_size: int = setting("hdfs.batchSize", default=100, validator=at_least(1),
                               help="events per transaction")
     codec: str = setting("hdfs.codeC", default="",
-                         help="gzip, bzip2, deflate, default or snappy")
+                         help="gzip, bzip2, deflate or default (snappy and lzo are refused)")
     file_type: str = setting("hdfs.fileType", default="SequenceFile",
                              validator=one_of("SequenceFile", "DataStream", "CompressedStream"),
                              help="SequenceFile, DataStream or CompressedStream")
@@ -186,7 +186,7 @@ def _codec_problems(s: HdfsSinkSettings) -> list[tuple[str, str]]:
             return [("hdfs.codeC", str(exc))]
     elif s.file_type.lower() == "compressedstream":
         return [("hdfs.codeC", "hdfs.fileType = CompressedStream needs a codec: set "
-                               "hdfs.codeC = gzip (or bzip2, deflate, snappy)")]
+                               "hdfs.codeC = gzip (or bzip2, deflate)")]
     return []
 
 

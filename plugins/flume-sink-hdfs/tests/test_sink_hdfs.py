@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from flume_sink_hdfs import HdfsEventSink
+from flume_sink_hdfs._filesystem import WebHdfsFileSystem
 from flume_testkit.servers.hdfs import HdfsCluster, read_sequence_file
 
 from flume_sdk import Event, EventDeliveryException, PluginRegistry, Status
@@ -204,3 +205,45 @@ def test_orphan_on_hdfs_is_finished_by_the_next_start(
     files = _contents(hdfs_cluster, base)
     assert [n.endswith(".tmp") for n in files] == [False]
     assert b"".join(files.values()) == b"line-00\nline-01\nline-02\n"
+
+
+def test_truncate_inside_a_block_returns_once_the_file_can_be_appended_again(
+    hdfs_cluster: HdfsCluster, base: str,
+) -> None:
+    fs = WebHdfsFileSystem(hdfs_cluster.webhdfs_url, "root", timeout=20)
+    path = f"{base}/t"
+    fs.create(path, b"a" * 100)
+    fs.append(path, b"b" * 50)
+
+    assert fs.truncate(path, 100)
+    fs.append(path, b"c" * 10)  # fails with "recovery is in progress" if truncate returned early
+
+    with hdfs_cluster.client().read(path) as reader:
+        assert reader.read() == b"a" * 100 + b"c" * 10
+    fs.close()
+
+
+def test_failed_bucket_is_cut_back_out_of_the_other_buckets_file_by_truncate(
+    hdfs_cluster: HdfsCluster, make_sink: MakeSink, base: str,
+) -> None:
+    client = hdfs_cluster.client()
+    client.makedirs(f"{base}/locked", permission="755")
+    client.set_permission(base, "777")
+    events = [Event(b"ok-%d" % i, {"dir": "open"}) for i in range(3)]
+    events += [Event(b"second", {"dir": "open"}), Event(b"refused", {"dir": "locked"})]
+    sink = make_sink(f"{base}/%{{dir}}", events, **{"hdfs.user": "flume",
+                                                     "hdfs.batchSize": "3"})
+    assert sink.process() is Status.READY
+    [name] = client.list(f"{base}/open")
+
+    with pytest.raises(EventDeliveryException, match="permission denied"):
+        sink.process()
+
+    with client.read(f"{base}/open/{name}") as reader:
+        assert reader.read() == b"ok-0\nok-1\nok-2\n"  # "second" was appended, then cut
+    client.set_permission(f"{base}/locked", "777")
+    _drain(sink)
+    sink.stop()
+    assert b"".join(_contents(hdfs_cluster, f"{base}/open").values()) == \
+        b"ok-0\nok-1\nok-2\nsecond\n"
+    assert b"".join(_contents(hdfs_cluster, f"{base}/locked").values()) == b"refused\n"

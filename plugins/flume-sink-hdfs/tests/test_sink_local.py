@@ -9,9 +9,11 @@ import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flume_sink_hdfs import HdfsEventSink
+from flume_testkit import wait_until
 from flume_testkit.clock import FakeClock
 
 from flume_sdk import (
@@ -22,7 +24,9 @@ from flume_sdk import (
     Status,
     load_plugin,
 )
+from flume_sdk._runners import SinkRunner
 from flume_sdk.components.memory_channel import MemoryChannel
+from flume_sdk.components.sink_processors import DefaultSinkProcessor
 
 __all__: list[str] = []
 
@@ -128,6 +132,36 @@ def test_idle_timeout_closes_a_file_without_writes(
 
     assert sink.open_files == []
     assert not any(p.name.endswith(".tmp") for p in _files(tmp_path / "out"))
+
+
+@pytest.mark.parametrize(("key", "seconds"), [("hdfs.rollInterval", 30), ("hdfs.idleTimeout", 12)])
+def test_sink_runner_rolls_on_time_while_the_channel_stays_empty(
+    make_local_sink: Callable[..., HdfsEventSink], make_channel: MakeChannel, tmp_path: Path,
+    key: str, seconds: int,
+) -> None:
+    clock = FakeClock()
+    sink = make_local_sink(clock=clock, start=False, **{key: str(seconds)})
+    sink.set_channel(make_channel(_events(2)))
+    closed_at: list[float] = []
+    finish = sink._finish
+
+    def recording_finish(*args: Any, **kwargs: Any) -> bool:
+        closed_at.append(clock.monotonic())
+        return finish(*args, **kwargs)
+
+    sink._finish = recording_finish  # type: ignore[method-assign]
+    runner = SinkRunner("k1", DefaultSinkProcessor([sink], clock=clock), clock)
+    opened_at = clock.monotonic()
+    runner.start()
+    try:
+        wait_until(lambda: bool(closed_at), timeout=30, what="the file rolled by the timer")
+    finally:
+        runner.stop()
+
+    # Empty polls back off at most 5 s (the runner's max backoff), so the roll is that late.
+    assert opened_at + seconds <= closed_at[0] <= opened_at + seconds + 5
+    assert [p.name.endswith(".tmp") for p in _files(tmp_path / "out")] == [False]
+    assert _text(_files(tmp_path / "out")) == b"event-000\nevent-001\n"
 
 
 def test_header_and_time_escapes_pick_the_bucket_directory(
@@ -258,6 +292,13 @@ def test_bad_configuration_names_the_key(props: dict[str, str], key: str) -> Non
     with pytest.raises(ConfigurationError) as caught:
         HdfsEventSink.from_config("k1", base, component="a1.sinks.k1")
     assert key in str(caught.value)
+
+
+@pytest.mark.parametrize("codec", ["snappy", "org.apache.hadoop.io.compress.SnappyCodec"])
+def test_snappy_is_refused_because_hadoop_here_cannot_read_it(codec: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"hdfs\.codeC.*native libhadoop"):
+        HdfsEventSink.from_config("k1", {"hdfs.path": "file:///tmp/x", "hdfs.codeC": codec,
+                                         "hdfs.fileType": "CompressedStream"})
 
 
 def test_missing_path_is_a_configuration_error() -> None:

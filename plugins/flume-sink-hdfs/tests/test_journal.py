@@ -1,0 +1,105 @@
+"""The journal: what it replays, and that compaction keeps it bounded without losing state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flume_sink_hdfs import HdfsEventSink, _journal
+from flume_sink_hdfs._journal import BatchRecord, Expectation, Journal, JournalState, OpenFileEntry
+
+from flume_sdk import Event, Status
+from flume_sdk.components.memory_channel import MemoryChannel
+
+__all__: list[str] = []
+
+
+def _entry(i: int) -> OpenFileEntry:
+    return OpenFileEntry(f"/d/FlumeData.{i}.tmp", f"/d/FlumeData.{i}")
+
+
+def _reopen(directory: Path) -> JournalState:
+    journal = Journal(directory, "w")
+    try:
+        return journal.open()
+    finally:
+        journal.close()
+
+
+def test_replay_gives_open_files_pending_batch_and_expectation(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, "w")
+    journal.open()
+    journal.opened(_entry(1))
+    journal.opened(_entry(2))
+    journal.finished(_entry(1).in_use)
+    journal.settled(Expectation(3, "ff"))
+    journal.batch(BatchRecord(5, "ab", ((_entry(2).in_use, 10, 20),)))
+    journal.close()
+
+    state = _reopen(tmp_path)
+
+    assert list(state.open.values()) == [_entry(2)]
+    assert state.pending == BatchRecord(5, "ab", ((_entry(2).in_use, 10, 20),))
+    assert state.expect == Expectation(3, "ff")
+
+
+def test_commit_clears_pending_and_expectation_and_a_torn_line_is_ignored(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path, "w")
+    journal.open()
+    journal.settled(Expectation(3, "ff"))
+    journal.batch(BatchRecord(5, "ab", ()))
+    journal.committed()
+    journal.close()
+    with open(tmp_path / "w.journal", "ab") as out:
+        out.write(b'batch\t{"count": 5, "finger')  # a crash in the middle of a record
+
+    state = _reopen(tmp_path)
+
+    assert (state.pending, state.expect) == (None, None)
+
+
+def test_compaction_keeps_the_journal_bounded_and_the_state_whole(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, "w", compact_bytes=4096)
+    journal.open()
+    biggest = 0
+    for i in range(3000):
+        journal.opened(_entry(i))
+        journal.batch(BatchRecord(10, f"{i:032x}", ((_entry(i).in_use, 0, 100),)))
+        journal.committed()
+        if i != 7:
+            journal.finished(_entry(i).in_use)
+        biggest = max(biggest, (tmp_path / "w.journal").stat().st_size)
+    journal.settled(Expectation(10, "ee"))
+    journal.batch(BatchRecord(4, "cd", ((_entry(7).in_use, 100, 40),)))
+    journal.compact()
+    journal.close()
+
+    assert journal.compactions > 50
+    assert biggest <= 4096 + 512
+    assert not (tmp_path / "w.journal.compact").exists()
+    state = _reopen(tmp_path)
+    assert list(state.open.values()) == [_entry(7)]
+    assert state.expect == Expectation(10, "ee")
+    assert state.pending == BatchRecord(4, "cd", ((_entry(7).in_use, 100, 40),))
+
+
+def test_sink_journal_stays_bounded_over_many_rolled_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    make_local_sink: Callable[..., HdfsEventSink],
+    make_channel: Callable[[list[Event]], MemoryChannel],
+) -> None:
+    monkeypatch.setattr(_journal, "_COMPACT_BYTES", 2048)
+    sink = make_local_sink(**{"hdfs.rollCount": "1", "hdfs.batchSize": "5"})
+    sink.set_channel(make_channel([Event(b"e%d" % i) for i in range(400)]))
+    sizes = []
+    while sink.process() is Status.READY:
+        sizes.append((tmp_path / "state" / "a1.sinks.k1.journal").stat().st_size)
+
+    assert len(sizes) == 80
+    assert max(sizes) <= 2048 + 1024
+    assert len(list((tmp_path / "out").iterdir())) == 400
+    sink.stop()
+    assert (tmp_path / "state" / "a1.sinks.k1.journal").read_text() == ""
