@@ -37,6 +37,7 @@ from collections import Counter
 from pathlib import Path
 
 import attrs
+import pytest
 from flume_channel_file import check_channel
 from flume_testkit import wait_until
 
@@ -250,6 +251,7 @@ def _check_duplicates(outputs: list[list[Key]], kills: int) -> int:
     return duplicates
 
 
+@pytest.mark.timeout(max(300, KILLS * 2))  # the long variant outlives the suite's 300 s
 def test_killing_a_real_agent_hundreds_of_times_loses_nothing_committed(tmp_path: Path) -> None:
     torture = Torture(tmp_path, random.Random(20_261_121))
     for run in range(KILLS):
