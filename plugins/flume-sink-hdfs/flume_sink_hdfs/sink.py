@@ -10,8 +10,11 @@ seconds, ``hdfs.idleTimeout`` seconds without writes, on eviction beyond
 Every batch is appended durably (a WebHDFS CREATE/APPEND that returned, or
 ``fsync`` on ``file://``) before the channel transaction commits. When a batch
 fails, what it already wrote is cut back, so the retry does not repeat it. Every
-in-use file is journaled in ``hdfs.stateDir``; at start the files an earlier
-run left open (a kill -9) are finished: renamed as they are, never rewritten.
+in-use file and every batch (its files, offsets, lengths and the events'
+fingerprint) is journaled in ``hdfs.stateDir`` before it is written; at start a
+batch a kill -9 interrupted is either cut out of its files or, when it was
+complete, its redelivery by the channel is committed without being written
+again. Then the files the earlier run left open are renamed as they are.
 
 Filesystems: ``hdfs://nn:8020/path`` (through WebHDFS at ``hdfs.webhdfs.url``,
 default ``http://nn:50070``), ``webhdfs://nn:50070/path``, and ``file:///path``
@@ -220,15 +223,18 @@ def _template(s: HdfsSinkSettings, template: str, clock: Clock = SYSTEM_CLOCK) -
 
 def fingerprint(events: Sequence[Event]) -> str:
     """A hash of the events' bodies and headers, in order: what identifies a redelivery."""
-    digest = hashlib.blake2b(digest_size=16)
-    update = digest.update
+    parts: list[bytes] = []
+    add = parts.append
     for event in events:
-        update(b"%d\0" % len(event.body))
-        update(event.body)
-        for key, value in sorted(event.headers.items()):
-            update(b"\0%d\0%s\0%d\0%s" % (len(key), key.encode(), len(value), value.encode()))
-        update(b"\1")
-    return digest.hexdigest()
+        body = event.body
+        add(b"%d\0" % len(body))
+        add(body)
+        if event.headers:
+            for key, value in sorted(event.headers.items()):
+                k, v = key.encode(), value.encode()
+                add(b"\0%d\0%s\0%d\0%s" % (len(k), k, len(v), v))
+        add(b"\1")
+    return hashlib.blake2b(b"".join(parts), digest_size=16).hexdigest()
 
 
 _Plan = list[tuple[OpenFile, bytes]]

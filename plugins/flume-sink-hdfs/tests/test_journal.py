@@ -103,3 +103,14 @@ def test_sink_journal_stays_bounded_over_many_rolled_files(
     assert len(list((tmp_path / "out").iterdir())) == 400
     sink.stop()
     assert (tmp_path / "state" / "a1.sinks.k1.journal").read_text() == ""
+
+
+def test_fingerprint_tells_apart_bodies_headers_and_order() -> None:
+    from flume_sink_hdfs.sink import fingerprint
+
+    base = [Event(b"a", {"k": "1"}), Event(b"b")]
+    assert fingerprint(base) == fingerprint([Event(b"a", {"k": "1"}), Event(b"b")])
+    others = [[Event(b"b"), Event(b"a", {"k": "1"})], [Event(b"a", {"k": "2"}), Event(b"b")],
+              [Event(b"a"), Event(b"b")], [Event(b"ab", {"k": "1"})],
+              [Event(b"a", {"k": "1"}), Event(b"b"), Event(b"")]]
+    assert len({fingerprint(base), *(fingerprint(o) for o in others)}) == 1 + len(others)
