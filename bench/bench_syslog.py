@@ -4,6 +4,7 @@ Usage::
 
     python bench/bench_syslog.py [--count 1000000] [--format 3164|5424|both]
                                  [--receivers flume,rsyslog,syslog-ng] [--batch 1000]
+                                 [--repeat 3]
 
 Receivers, each a private child process on 127.0.0.1 with its own config and directory:
 
@@ -17,7 +18,9 @@ The same sender feeds all three: a separate Python process that streams pre-gene
 perf-baselines §2.3. Reported per receiver and format: events/s (sender start until the
 receiver's output file holds every line), the receiver process's CPU µs/event (utime+stime of
 its ``/proc/<pid>/stat``, all threads), its peak RSS (``VmHWM``), and an all-arrived check
-(every sequence number exactly once in the output).
+(every sequence number exactly once in the output). With ``--repeat N`` the receivers take
+turns N times (round 1: all receivers, round 2: all again, ...) so that load from other work
+on the machine falls on all of them alike, and a table of medians and ratios follows.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -263,31 +268,62 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--receivers", default=",".join(RECEIVERS),
                         help=f"comma-separated subset of {', '.join(RECEIVERS)}")
     parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds; each runs every receiver once per format, interleaved")
     args = parser.parse_args(argv)
     formats = ("3164", "5424") if args.format == "both" else (args.format,)
     receivers = [r.strip() for r in args.receivers.split(",") if r.strip()]
     unknown = [r for r in receivers if r not in RECEIVERS]
     if unknown:
         parser.error(f"unknown receiver(s) {unknown}; choose from {', '.join(RECEIVERS)}")
+    results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="bench-syslog-") as tmp:
         print(f"{args.count:,} x {_LINE_BYTES}-byte lines, one TCP connection, "
-              f"{os.cpu_count()} CPUs")
-        print("| receiver | format | events/s | CPU µs/event | peak RSS MiB | all arrived |")
-        print("|---|---|---|---|---|---|")
+              f"{os.cpu_count()} CPUs, {args.repeat} round(s)")
+        print("| round | receiver | format | events/s | CPU µs/event | peak RSS MiB | all arrived |")
+        print("|---|---|---|---|---|---|---|")
         for fmt in formats:
-            data = Path(tmp) / f"lines-{fmt}.txt"
-            make_lines(data, args.count, fmt)
-            for receiver in receivers:
-                try:
-                    r = run(receiver, fmt, args.count, args.batch, data,
-                            Path(tmp) / f"{receiver}-{fmt}")
-                except PeerUnavailableError as exc:
-                    print(f"| {_LABELS[receiver]} | {fmt} | skipped: {exc} | | | |", flush=True)
-                    continue
-                print(f"| {r.receiver} | {fmt} | {r.events_per_s:,.0f} | "
-                      f"{r.cpu_us_per_event:.2f} | {r.peak_rss_mib:.0f} | {r.all_arrived} |",
-                      flush=True)
+            make_lines(Path(tmp) / f"lines-{fmt}.txt", args.count, fmt)
+        for round_ in range(1, args.repeat + 1):
+            for fmt in formats:
+                for receiver in receivers:
+                    work = Path(tmp) / f"{receiver}-{fmt}-{round_}"
+                    try:
+                        r = run(receiver, fmt, args.count, args.batch,
+                                Path(tmp) / f"lines-{fmt}.txt", work)
+                    except PeerUnavailableError as exc:
+                        print(f"| {round_} | {_LABELS[receiver]} | {fmt} | skipped: {exc} "
+                              "| | | |", flush=True)
+                        continue
+                    results.append(r)
+                    print(f"| {round_} | {r.receiver} | {fmt} | {r.events_per_s:,.0f} | "
+                          f"{r.cpu_us_per_event:.2f} | {r.peak_rss_mib:.0f} | "
+                          f"{r.all_arrived} |", flush=True)
+                    shutil.rmtree(work, ignore_errors=True)
+    if args.repeat > 1:
+        print_medians(results, formats)
     return 0
+
+
+def print_medians(results: list[Result], formats: tuple[str, ...]) -> None:
+    """Median events/s per receiver and format, and flume-sdk's ratio to each peer."""
+    print("\nMedians (flume-sdk / peer: ratio of the medians; per round: min..max)")
+    print("| format | receiver | median events/s | median CPU µs/event | flume-sdk / it |")
+    print("|---|---|---|---|---|")
+    for fmt in formats:
+        ours = [r for r in results if r.fmt == fmt and r.receiver == _LABELS["flume"]]
+        for label in _LABELS.values():
+            runs = [r for r in results if r.fmt == fmt and r.receiver == label]
+            if not runs:
+                continue
+            rate = statistics.median(r.events_per_s for r in runs)
+            cpu = statistics.median(r.cpu_us_per_event for r in runs)
+            ratio = ""
+            if ours and label != _LABELS["flume"] and len(ours) == len(runs):
+                per_round = [o.events_per_s / r.events_per_s for o, r in zip(ours, runs, strict=True)]
+                median = statistics.median(o.events_per_s for o in ours) / rate
+                ratio = f"{median:.2f} ({min(per_round):.2f}..{max(per_round):.2f})"
+            print(f"| {fmt} | {label} | {rate:,.0f} | {cpu:.2f} | {ratio} |")
 
 
 if __name__ == "__main__":

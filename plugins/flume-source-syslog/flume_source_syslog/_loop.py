@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from flume_sdk import ChannelException, Event, Source
-from flume_source_syslog._parser import Parsed
 
 __all__ = ["RETRY_DELAYS", "BatchDelivery", "LoopThread"]
 
@@ -101,16 +100,15 @@ class BatchDelivery:
         """Events are waiting for channel space."""
         return bool(self._pending)
 
-    def add(self, parsed: list[Parsed]) -> None:
-        """Turn decoded messages into events and deliver what the channel accepts."""
-        if not parsed:
+    def add(self, events: list[Event]) -> None:
+        """Add the connection's extra headers and deliver what the channel accepts."""
+        if not events:
             return
-        self._source.counter.incr("EventReceivedCount", len(parsed))
+        self._source.counter.incr("EventReceivedCount", len(events))
         extra = self._extra
         if extra:
-            events = [Event(body, headers | extra) for headers, body in parsed]
-        else:
-            events = [Event(body, headers) for headers, body in parsed]
+            for event in events:
+                event.headers.update(extra)
         if self._pending:
             self._pending.extend(events)
             return

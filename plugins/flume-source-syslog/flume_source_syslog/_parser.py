@@ -23,6 +23,8 @@ import re
 import time
 from collections.abc import Callable, Iterable
 
+from flume_sdk import Event
+from flume_source_syslog._headcache import HeaderCache
 from flume_source_syslog._timestamps import TimestampReader
 
 __all__ = [
@@ -70,18 +72,10 @@ _PRI = re.compile(rb"<(\d{1,3})>")
 _PRI_TABLE: dict[bytes, tuple[str, str, str]] = {
     str(p).encode(): (str(p >> 3), str(p & 7), str(p)) for p in range(192)
 }
-_CACHE_LIMIT = 4096
-_MAX_SHAPES_PER_HEAD = 8  # distinct (fraction length, zone, host) remembered per header
 _UTF8_NAMES = frozenset({"utf-8", "utf_8", "utf8", "u8", "cp65001"})
 
 Headers = dict[str, str]
 Parsed = tuple[Headers, bytes]
-_Shape = tuple[int, bytes, Headers, str | None, str]
-"""One cached RFC 5424 header shape after ``<PRI>V YYYY-MM-DDTHH:MM:SS``: the fraction's
-length (with its ``.``; 0 for none), the exact bytes after it up to the message (zone, host,
-spaces), the headers bar ``timestamp``, the timestamp text (epoch seconds when a fraction
-follows, else epoch ms; ``None`` for a stamp that is not a real date), and the zeros that pad a
-1- or 2-digit fraction to milliseconds."""
 
 
 def parse_keep_fields(value: str) -> frozenset[str]:
@@ -144,73 +138,29 @@ class SyslogParser:
         self._transcode = self._charset not in _UTF8_NAMES
         self._times = TimestampReader(tz)
         self.now = now
-        # "<PRI>Mmm dd HH:MM:SS host" -> (headers, kept prefix); valid within one hour bucket
-        self._heads: dict[bytes, tuple[Headers, bytes]] = {}
-        self._heads_bucket = -1
-        # "<PRI>V YYYY-MM-DDTHH:MM:SS" -> the shapes of header seen after it, newest first
-        self._heads5424: dict[bytes, list[_Shape]] = {}
+        self._cache = HeaderCache()
 
     def parse(self, message: bytes, now: float | None = None) -> Parsed:
         """Parse one message; ``now`` defaults to the parser's clock."""
-        return self.parse_many((message,), self.now() if now is None else now)[0]
+        event = self.parse_events((message,), now)[0]
+        return event.headers, event.body
 
     def parse_many(self, messages: Iterable[bytes], now: float | None = None) -> list[Parsed]:
-        """Parse a batch, reading the clock at most once."""
-        when = self.now() if now is None else now
-        bucket = int(when // 3600)
-        if (bucket != self._heads_bucket or len(self._heads) > _CACHE_LIMIT
-                or len(self._heads5424) > _CACHE_LIMIT):
-            self._heads.clear()
-            self._heads5424.clear()
-            self._heads_bucket = bucket
-        parse_one = self._parse_cached
-        return [parse_one(message, when) for message in messages]
+        """Parse a batch into ``(headers, body)`` pairs, reading the clock at most once."""
+        return [(event.headers, event.body) for event in self.parse_events(messages, now)]
 
-    def _parse_cached(self, message: bytes, now: float) -> Parsed:
-        """Fast paths: reuse the headers of a header seen this hour.
+    def parse_events(self, messages: Iterable[bytes], now: float | None = None) -> list[Event]:
+        """Parse a batch into events, reading the clock at most once (the sources' hot path).
 
-        A digit after ``<PRI>`` means an RFC 5424 version; anything else is tried as RFC 3164.
-        Whatever misses its cache (or looks unusual) takes the regex path, which is the
-        reference; the cached paths are checked against it by property-based tests.
-
-        RFC 5424 (``<PRI>V STAMP[.frac][zone] HOST MSG``): the cache is keyed on
-        ``<PRI>V YYYY-MM-DDTHH:MM:SS``; each :data:`_Shape` under it remembers the fraction's
-        length and the exact bytes that followed it (zone, host, spaces), so a hit needs one
-        ``startswith`` and a digit check, not a search for the field ends; the timestamp is the
-        cached whole-second text with the fraction's first three digits appended (no
-        arithmetic). RFC 3164: keyed on ``<PRI>Mmm dd HH:MM:SS host``. This is the per-message
-        hot loop of the sources, hence one function.
+        Headers seen before come from the :class:`HeaderCache`; the rest take the regex path,
+        which is the reference.
         """
+        when = self.now() if now is None else now
         if self._transcode:
-            return self._parse_one(message, now)
-        gt = message.find(b">", 1, 5)
-        if message[gt + 1 : gt + 2].isdigit():
-            stamp_end = gt + 22  # ">" "V" " " and the 19 characters YYYY-MM-DDTHH:MM:SS
-            shapes = self._heads5424.get(message[:stamp_end])
-            if shapes is not None:
-                for frac_len, suffix, template, seconds, pad in shapes:
-                    at = stamp_end + frac_len
-                    if not message.startswith(suffix, at):
-                        continue
-                    headers = template.copy()
-                    if frac_len:
-                        digits = message[stamp_end + 1 : at]
-                        if message[stamp_end] != 46 or not digits.isdigit():  # 46 = "."
-                            continue
-                        if seconds is not None:
-                            headers[TIMESTAMP] = seconds + digits[:3].decode() + pad
-                    elif seconds is not None:
-                        headers[TIMESTAMP] = seconds
-                    return headers, message[at + len(suffix) :]
-        else:
-            end = message.find(b" ", gt + 17)
-            if end > 0:
-                hit = self._heads.get(message[:end])
-                if hit is not None:
-                    if hit[1]:
-                        return hit[0].copy(), hit[1] + message[end + 1 :]
-                    return hit[0].copy(), message[end + 1 :]
-        return self._parse_one(message, now)
+            return [Event(body, headers) for headers, body in
+                    (self._parse_one(message, when) for message in messages)]
+        self._cache.expire(when)
+        return self._cache.events(messages, lambda message: self._parse_one(message, when))
 
     def _parse_one(self, message: bytes, now: float) -> Parsed:
         raw = message
@@ -261,7 +211,8 @@ class SyslogParser:
         if self._keep and not self._keep_all:
             kept = self._keep_prefix(pri_text, version, stamp, host)
         if body is not None and not self._keep_all and not self._transcode:
-            self._heads[message[: match.start(5) - 1]] = (dict(headers), kept)
+            self._cache.remember(message[: match.start(5) - 1], (0, b" ", dict(headers), None,
+                                                                 "", kept))
         if self._keep_all:
             return headers, message
         return headers, kept + body if body is not None else kept
@@ -292,7 +243,7 @@ class SyslogParser:
     def _remember5424(
         self, match: re.Match[bytes], headers: Headers, host: bytes, zone: bytes | None
     ) -> None:
-        """Cache the header of a message that took the regex path (see :class:`_Shape`)."""
+        """Cache the header of a message that took the regex path (see :data:`Shape`)."""
         template = dict(headers)
         millis = template.pop(TIMESTAMP, None)
         fraction = match.group(4) or b""
@@ -304,10 +255,8 @@ class SyslogParser:
             seconds = str(base // 1000) if fraction else str(base)
         suffix = (zone or b"") + b" " + host + b" "
         pad = "0" * max(0, 4 - len(fraction))
-        shapes = self._heads5424.setdefault(match.string[: match.end(3)], [])
-        shapes[:] = [e for e in shapes if (e[0], e[1]) != (len(fraction), suffix)]
-        shapes.insert(0, (len(fraction), suffix, template, seconds, pad))
-        del shapes[_MAX_SHAPES_PER_HEAD:]
+        self._cache.remember(match.string[: match.end(3)],
+                             (len(fraction), suffix, template, seconds, pad, b""))
 
     @staticmethod
     def _fraction_ms(fraction: bytes | None) -> int:

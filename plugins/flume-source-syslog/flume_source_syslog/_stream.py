@@ -1,6 +1,6 @@
 """Per-connection decoding: framing plus parsing, including over-long messages.
 
-A :class:`SyslogStream` turns the bytes of one TCP connection into ``(headers, body)`` pairs.
+A :class:`SyslogStream` turns the bytes of one TCP connection into events.
 Over-long messages (see :mod:`flume_source_syslog._framing`) become several events: the first
 piece is parsed and flagged ``Incomplete``; the following pieces carry the same headers and their
 raw bytes as body, so routing still works and no byte is lost.
@@ -8,8 +8,9 @@ raw bytes as body, so routing still works and no byte is lost.
 
 from __future__ import annotations
 
+from flume_sdk import Event
 from flume_source_syslog._framing import Frame, StreamFramer
-from flume_source_syslog._parser import INCOMPLETE, INVALID, STATUS, Parsed, SyslogParser
+from flume_source_syslog._parser import INCOMPLETE, INVALID, STATUS, SyslogParser
 
 __all__ = ["SyslogStream", "decode_datagram"]
 
@@ -32,35 +33,35 @@ class SyslogStream:
         """Whether the client uses RFC 6587 octet counting."""
         return self._framer.octet_counting
 
-    def feed(self, data: bytes) -> list[Parsed]:
+    def feed(self, data: bytes) -> list[Event]:
         """Events for the messages that ``data`` completes."""
         return self._decode(self._framer.feed(data))
 
-    def finish(self) -> list[Parsed]:
+    def finish(self) -> list[Event]:
         """Events for whatever the client left unterminated when it closed."""
         return self._decode(self._framer.finish())
 
-    def _decode(self, frames: list[Frame]) -> list[Parsed]:
+    def _decode(self, frames: list[Frame]) -> list[Event]:
         if not frames:
             return []
         now = self._parser.now()
         if all(frame.__class__ is bytes for frame in frames):
-            return self._parser.parse_many(frames, now)  # type: ignore[arg-type]
+            return self._parser.parse_events(frames, now)  # type: ignore[arg-type]
         return [self._decode_one(frame, now) for frame in frames]
 
-    def _decode_one(self, frame: Frame, now: float) -> Parsed:
+    def _decode_one(self, frame: Frame, now: float) -> Event:
         if isinstance(frame, bytes):
-            return self._parser.parse(frame, now)
+            return self._parser.parse_events((frame,), now)[0]
         if not frame.first:
-            return dict(self._head), frame.data
-        headers, body = self._parser.parse(frame.data, now)
-        if headers.get(STATUS) != INVALID:
-            headers[STATUS] = INCOMPLETE
-        self._head = headers
-        return dict(headers), body
+            return Event(frame.data, dict(self._head))
+        event = self._parser.parse_events((frame.data,), now)[0]
+        if event.headers.get(STATUS) != INVALID:
+            event.headers[STATUS] = INCOMPLETE
+        self._head = dict(event.headers)
+        return event
 
 
-def decode_datagram(parser: SyslogParser, datagram: bytes, now: float) -> Parsed | None:
+def decode_datagram(parser: SyslogParser, datagram: bytes, now: float) -> Event | None:
     """One UDP datagram is one message (RFC 5426); a trailing newline is not part of it.
 
     Unlike Flume, text after an embedded newline is kept, not discarded. Returns ``None`` for
@@ -69,4 +70,4 @@ def decode_datagram(parser: SyslogParser, datagram: bytes, now: float) -> Parsed
     message = datagram.removesuffix(b"\n").removesuffix(b"\r")
     if not message:
         return None
-    return parser.parse(message, now)
+    return parser.parse_events((message,), now)[0]

@@ -11,9 +11,9 @@ import asyncio
 import socket
 from typing import ClassVar
 
-from flume_sdk import EventDrivenSource
+from flume_sdk import Event, EventDrivenSource
 from flume_source_syslog._loop import BatchDelivery, LoopThread, reverse_dns
-from flume_source_syslog._parser import Parsed, SyslogParser
+from flume_source_syslog._parser import SyslogParser
 from flume_source_syslog._settings import SyslogUdpSettings
 from flume_source_syslog._stream import decode_datagram
 
@@ -27,7 +27,7 @@ class _Datagrams(asyncio.DatagramProtocol):
     def __init__(self, source: SyslogUdpSource, parser: SyslogParser) -> None:
         self._source = source
         self._parser = parser
-        self._burst: dict[tuple[str, ...], list[Parsed]] = {}
+        self._burst: dict[tuple[str, ...], list[Event]] = {}
         self._scheduled = False
         self.closed: asyncio.Future[None] = source.loop_thread.loop.create_future()
 
@@ -36,10 +36,10 @@ class _Datagrams(asyncio.DatagramProtocol):
             self.closed.set_result(None)
 
     def datagram_received(self, data: bytes, addr: tuple[str | bytes | None, int]) -> None:
-        parsed = decode_datagram(self._parser, data, self._parser.now())
-        if parsed is None:
+        event = decode_datagram(self._parser, data, self._parser.now())
+        if event is None:
             return
-        self._burst.setdefault(self._source.extra_for(str(addr[0])), []).append(parsed)
+        self._burst.setdefault(self._source.extra_for(str(addr[0])), []).append(event)
         if not self._scheduled:
             self._scheduled = True
             self._source.loop_thread.loop.call_soon(self._deliver)
@@ -47,12 +47,12 @@ class _Datagrams(asyncio.DatagramProtocol):
     def _deliver(self) -> None:
         self._scheduled = False
         burst, self._burst = self._burst, {}
-        for extra, parsed in burst.items():
+        for extra, events in burst.items():
             delivery = BatchDelivery(
                 self._source, self._source.loop_thread.loop, dict(zip(extra[::2], extra[1::2], strict=True)),
                 lambda blocked: None,
             )
-            delivery.add(parsed)
+            delivery.add(events)
             if delivery.blocked:
                 dropped = delivery.drop("channel full; UDP cannot apply backpressure")
                 delivery.cancel()

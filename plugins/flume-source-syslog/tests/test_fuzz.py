@@ -125,9 +125,9 @@ def test_random_streams_never_crash_a_connection_or_grow_its_buffer() -> None:
         s = SyslogStream(parser, 16)
         data = bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 48)))
         events = s.feed(data[: len(data) // 2]) + s.feed(data[len(data) // 2 :]) + s.finish()
-        for headers, body in events:
-            assert len(body) <= 16
-            assert headers.get(STATUS) in (None, INVALID, INCOMPLETE)
+        for event in events:
+            assert len(event.body) <= 16
+            assert event.headers.get(STATUS) in (None, INVALID, INCOMPLETE)
 
 
 _fraction = st.one_of(
