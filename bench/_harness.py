@@ -14,8 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from flume_sdk import SYSTEM_CLOCK, Channel, ChannelProcessor, Sink, Source
-from flume_sdk._runners import SinkRunner, SourceRunner
+from flume_sdk import SYSTEM_CLOCK, Channel, ChannelProcessor, Sink, SinkRunner, Source, SourceRunner
 from flume_sdk.components.selectors import ReplicatingSelector
 from flume_sdk.components.sink_processors import DefaultSinkProcessor
 

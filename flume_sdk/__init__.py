@@ -29,6 +29,7 @@ from flume_sdk._hooks import hookimpl
 from flume_sdk._interceptor import Interceptor
 from flume_sdk._lifecycle import Component, LifecycleState, NoSettings
 from flume_sdk._plugins import PluginInfo, PluginKind, PluginRegistry, load_plugin
+from flume_sdk._runners import SinkRunner, SourceRunner
 from flume_sdk._selector import ChannelSelector, Routing
 from flume_sdk._serializer import EventSerializer
 from flume_sdk._serializer_lookup import SerializerFactory, resolve_serializer
@@ -89,7 +90,9 @@ __all__ = [
     "SettingDoc",
     "Sink",
     "SinkProcessor",
+    "SinkRunner",
     "Source",
+    "SourceRunner",
     "Status",
     "SystemClock",
     "Transaction",

@@ -444,17 +444,7 @@ class HdfsEventSink(BatchSink):
                 self._settle_or_fail()
             self._roll_due()
             self._in_flight = None
-            try:
-                status = super().process()  # deliver() inside the take, then commit
-            except BaseException:
-                if self._in_flight is not None:  # the commit failed: take the batch back out
-                    self._undo(self._in_flight[0], self._in_flight[1])
-                raise
-            finally:
-                in_flight, self._in_flight = self._in_flight, None
-            if in_flight is not None:
-                self._committed(*in_flight)
-            return status
+            return super().process()  # deliver() inside the take, commit, then a hook below
 
     def deliver(self, events: Sequence[Event]) -> None:
         """Journal and append ``events`` durably (less a redelivery already written)."""
@@ -464,6 +454,18 @@ class HdfsEventSink(BatchSink):
             marks, full = self._deliver(events, skip) if skip < len(events) else ({}, [])
             self._in_flight = (marks, full, journaled)
             self._crash.reached("after-append")
+
+    def on_commit_failed(self, events: Sequence[Event]) -> None:
+        """The batch was appended but the channel did not commit: take it back out."""
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is not None:
+            self._undo(in_flight[0], in_flight[1])
+
+    def on_commit(self, events: Sequence[Event]) -> None:
+        """Journal the commit, then finish the files the batch filled."""
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is not None:
+            self._committed(*in_flight)
 
     def _committed(self, marks: _Marks, full: list[OpenFile], journaled: bool) -> None:
         self._crash.reached("after-commit")

@@ -13,18 +13,19 @@ from typing import Any
 
 import pytest
 from flume_sink_hdfs import HdfsEventSink
-from flume_testkit import wait_until
+from flume_testkit import ChannelFailure, RecordingChannel, wait_until
 from flume_testkit.clock import FakeClock
 
 from flume_sdk import (
+    ChannelException,
     ConfigurationError,
     Event,
     EventDeliveryException,
     PluginKind,
+    SinkRunner,
     Status,
     load_plugin,
 )
-from flume_sdk._runners import SinkRunner
 from flume_sdk.components.memory_channel import MemoryChannel
 from flume_sdk.components.sink_processors import DefaultSinkProcessor
 
@@ -346,3 +347,21 @@ def test_state_dir_journal_is_created(
 ) -> None:
     make_local_sink()
     assert os.path.exists(tmp_path / "state" / "a1.sinks.k1.journal")
+
+
+def test_a_batch_whose_channel_commit_fails_is_cut_back_out_and_written_once_on_retry(
+    make_local_sink: Callable[..., HdfsEventSink], tmp_path: Path,
+) -> None:
+    channel = RecordingChannel("c1")
+    channel.start()
+    with channel.transaction() as tx:
+        tx.put_batch(_events(5))
+    sink = make_local_sink(**{"hdfs.batchSize": "5"})
+    sink.set_channel(channel)
+    channel.script_failure(ChannelFailure.FAIL_ON_COMMIT, times=1)
+    with pytest.raises(ChannelException):
+        sink.process()
+    assert _text(_files(tmp_path / "out")) == b""
+    assert sink.process() is Status.READY
+    sink.stop()
+    assert _text(_files(tmp_path / "out")) == b"".join(b"event-%03d\n" % i for i in range(5))
