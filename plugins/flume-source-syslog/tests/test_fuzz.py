@@ -1,7 +1,7 @@
 """Property-based and fuzz tests: >= 10^5 random inputs in total, run straight on the parser.
 
-Budget: 3 hypothesis properties x 5,000 examples, one x 2,000 (each example parses up to 8
-lines), plus a 100,000-input seeded fuzz loop; about 20 s.
+Budget: 3 hypothesis properties x 5,000 examples, three x 2,000 (each example parses up to 24
+lines), plus a 100,000-input seeded fuzz loop; about 25 s.
 """
 
 from __future__ import annotations
@@ -155,3 +155,27 @@ def test_rfc5424_header_cache_agrees_with_the_regex_path_within_one_second(
     parser = SyslogParser(tz=dt.UTC)
     for line in lines + lines:
         assert parser.parse(line, NOW) == reference(line)
+
+
+@st.composite
+def neighbour_lines(draw: st.DrawFn) -> bytes:
+    """Lines from a small pool, so that consecutive ones share (or nearly share) a cache key."""
+    pri = draw(st.sampled_from(["13", "38"]))
+    host = draw(st.sampled_from(["h", "h2", "host", "-"]))
+    if draw(st.booleans()):
+        stamp = draw(st.sampled_from(["2026-11-21T05:26:28", "2026-11-21T05:26:29",
+                                      "2026-11-22T05:26:28", "2026-02-30T05:26:28"]))
+        frac = draw(st.sampled_from(["", ".5", ".123", ".123456", ".12x"]))
+        zone = draw(st.sampled_from(["Z", "+02:00", ""]))
+        return f"<{pri}>1 {stamp}{frac}{zone} {host} ".encode() + draw(_body)
+    stamp = draw(st.sampled_from(["Nov 21 05:26:28", "Nov 21 05:26:29", "Nov  1 05:26:28"]))
+    return f"<{pri}>{stamp} {host} ".encode() + draw(_body)
+
+
+@settings(max_examples=2_000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.one_of(syslog_lines(), same_second_5424_lines(), neighbour_lines()),
+                min_size=1, max_size=12))
+def test_one_batch_agrees_with_the_regex_path_message_by_message(lines: list[bytes]) -> None:
+    """parse_many reuses the previous message's cache key inside a batch; it must not matter."""
+    parsed = SyslogParser(tz=dt.UTC).parse_many(lines + lines, NOW)
+    assert parsed == [reference(line) for line in lines + lines]

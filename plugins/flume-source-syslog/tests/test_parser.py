@@ -264,3 +264,15 @@ class TestCachedRfc5424Timestamps:
         headers, body = parser.parse(b"<38>1 2026-11-21T05:26:28.1x3Z h app - - - x", NOW)
         assert "timestamp" not in headers
         assert body == b"<38>1 2026-11-21T05:26:28.1x3Z h app - - - x"
+
+
+def test_message_sharing_the_previous_key_but_not_its_host_is_parsed_on_its_own() -> None:
+    parser = SyslogParser(tz=UTC)
+    first, second, third = parser.parse_many([
+        b"<38>Nov 21 05:26:28 localhost a",
+        b"<38>Nov 21 05:26:28 localhost2 b",
+        b"<38>1 2026-11-21T05:26:28Z localhost x",
+    ], NOW)
+    assert (first[0]["host"], first[1]) == ("localhost", b"a")
+    assert (second[0]["host"], second[1]) == ("localhost2", b"b")
+    assert (third[0]["host"], third[1]) == ("localhost", b"x")
