@@ -46,7 +46,13 @@ from flume_sdk._settings import (
 )
 from flume_sdk._sink import BatchSink, Sink
 from flume_sdk._sink_processor import SinkProcessor
-from flume_sdk._source import EventDrivenSource, PollableSource, Source, Status
+from flume_sdk._source import (
+    EventDrivenSource,
+    PollableSource,
+    PollableSourceSettings,
+    Source,
+    Status,
+)
 from flume_sdk._transaction import Transaction, TransactionState
 
 __version__ = "0.1.0"
@@ -84,6 +90,7 @@ __all__ = [
     "PluginNotFoundError",
     "PluginRegistry",
     "PollableSource",
+    "PollableSourceSettings",
     "Problem",
     "Routing",
     "SerializerFactory",

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+import attrs
+
+from flume_sdk._clock import SYSTEM_CLOCK, Clock
 from flume_sdk._lifecycle import Component
+from flume_sdk._settings import at_least, setting
 
 if TYPE_CHECKING:
     from flume_sdk._channel_processor import ChannelProcessor
 
-__all__ = ["EventDrivenSource", "PollableSource", "Source", "Status"]
+__all__ = ["EventDrivenSource", "PollableSource", "PollableSourceSettings", "Source", "Status"]
 
 
 class Status(enum.Enum):
@@ -47,16 +51,33 @@ class Source(Component):
         return int(value) if value is not None else None
 
 
+@attrs.frozen(kw_only=True)
+class PollableSourceSettings:
+    """Flume's keys of every pollable source; a source's own settings class extends it."""
+
+    backoff_sleep_increment: int = setting(default=1000, validator=at_least(1),
+                                           help="ms added to the wait after each idle poll")
+    max_backoff_sleep: int = setting(default=5000, validator=at_least(1),
+                                     help="ms, the longest wait between idle polls")
+
+
 class PollableSource(Source):
     """A source driven by a runner thread that calls :meth:`process` in a loop.
 
     ``process`` returns ``Status.BACKOFF`` when there was nothing to do; the runner
     then waits ``backoff_sleep_increment`` × consecutive backoffs, at most
-    ``max_backoff_sleep`` seconds.
+    ``max_backoff_sleep`` seconds. A source whose settings extend
+    :class:`PollableSourceSettings` takes both from Flume's keys (in ms).
     """
 
     backoff_sleep_increment: float = 1.0
     max_backoff_sleep: float = 5.0
+
+    def __init__(self, name: str, settings: Any = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        super().__init__(name, settings, clock=clock)
+        if isinstance(self.settings, PollableSourceSettings):
+            self.backoff_sleep_increment = self.settings.backoff_sleep_increment / 1000
+            self.max_backoff_sleep = self.settings.max_backoff_sleep / 1000
 
     def process(self) -> Status:
         raise NotImplementedError  # pragma: no cover - abstract hook

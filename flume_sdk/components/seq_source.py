@@ -12,6 +12,7 @@ from flume_sdk import (
     Clock,
     Event,
     PollableSource,
+    PollableSourceSettings,
     Status,
     at_least,
     setting,
@@ -21,7 +22,7 @@ __all__ = ["SequenceSource"]
 
 
 @attrs.frozen(kw_only=True)
-class SequenceSourceSettings:
+class SequenceSourceSettings(PollableSourceSettings):
     batch_size: int = setting(default=1, validator=at_least(1), help="events per transaction")
     total_events: int = setting(default=(1 << 63) - 1, validator=at_least(0),
                                 help="stop after this many events")

@@ -48,6 +48,7 @@ from flume_sdk import (
     ConfigurationError,
     Event,
     PollableSource,
+    PollableSourceSettings,
     Status,
     at_least,
     namespace,
@@ -64,7 +65,7 @@ _Key = tuple[int, int]
 
 
 @attrs.frozen(kw_only=True)
-class TaildirSourceSettings:
+class TaildirSourceSettings(PollableSourceSettings):
     filegroups: tuple[str, ...] = setting(required=True, help="space-separated group names")
     group_paths: dict[str, str] = namespace(
         "filegroups.", help="filegroups.<g> = /absolute/dir/<file-name regex>")
@@ -84,10 +85,6 @@ class TaildirSourceSettings:
     batch_size: int = setting(default=100, validator=at_least(1), help="events per transaction")
     max_batch_count: int = setting(default=(1 << 63) - 1, validator=at_least(1),
                                    help="batches read from one file before moving to the next")
-    backoff_sleep_increment: int = setting(default=1000, validator=at_least(1),
-                                           help="ms added to the wait after each idle poll")
-    max_backoff_sleep: int = setting(default=5000, validator=at_least(1),
-                                     help="ms, the longest wait between idle polls")
     cache_pattern_matching: bool = setting(default=True,
                                            help="re-list a directory only when it changed")
     file_header: bool = setting(default=False, help="add the file's path as a header")
@@ -170,8 +167,6 @@ class TaildirSource(PollableSource):
     def __init__(self, name: str, settings: Any = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
         super().__init__(name, settings, clock=clock)
         s = self.settings
-        self.backoff_sleep_increment = s.backoff_sleep_increment / 1000
-        self.max_backoff_sleep = s.max_backoff_sleep / 1000
         self.position_file = s.position_file.expanduser()
         self._groups = [self._group(g) for g in s.filegroups]
         self._tails: dict[_Key, _Tail] = {}
