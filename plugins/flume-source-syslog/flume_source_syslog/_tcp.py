@@ -45,7 +45,7 @@ class _Connection(asyncio.BufferedProtocol):
         self._source.connections.add(self)
         self._source.counter.incr("OpenConnectionCount")
         self._delivery = BatchDelivery(
-            self._source, self._source.loop_thread.loop, self._extra_headers(), self._pause
+            self._source, self._source.loop_thread.timer, self._extra_headers(), self._pause
         )
 
     def _extra_headers(self) -> dict[str, str]:
@@ -107,7 +107,7 @@ class _TcpSource(EventDrivenSource):
     def do_start(self) -> None:
         self.connections: set[_Connection] = set()
         self.dns_cache: dict[str, str] = {}
-        self.loop_thread = LoopThread(f"{type(self).__name__}-{self.name}")
+        self.loop_thread = LoopThread(f"{type(self).__name__}-{self.name}", self.clock)
         try:
             self._servers = self.loop_thread.call(self._listen)
         except BaseException:

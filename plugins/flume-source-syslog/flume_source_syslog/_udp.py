@@ -49,7 +49,7 @@ class _Datagrams(asyncio.DatagramProtocol):
         burst, self._burst = self._burst, {}
         for extra, events in burst.items():
             delivery = BatchDelivery(
-                self._source, self._source.loop_thread.loop, dict(zip(extra[::2], extra[1::2], strict=True)),
+                self._source, self._source.loop_thread.timer, dict(zip(extra[::2], extra[1::2], strict=True)),
                 lambda blocked: None,
             )
             delivery.add(events)
@@ -73,7 +73,7 @@ class SyslogUdpSource(EventDrivenSource):
             charset=self.settings.charset.get("default", "utf-8"),
             now=self.clock.time,
         )
-        self.loop_thread = LoopThread(f"SyslogUdpSource-{self.name}")
+        self.loop_thread = LoopThread(f"SyslogUdpSource-{self.name}", self.clock)
         try:
             self._transport = self.loop_thread.call(lambda: self._bind(parser))
         except BaseException:

@@ -13,6 +13,8 @@ from flume_source_syslog import (
     SyslogTcpSource,
     SyslogUdpSource,
 )
+from flume_source_syslog._loop import RETRY_DELAYS
+from flume_testkit import FakeClock
 from flume_testkit.servers import wait_until
 from flume_testkit.servers.syslog_peers import send_with_logger
 
@@ -139,6 +141,30 @@ def test_full_channel_pauses_the_connection_and_loses_nothing(tcp) -> None:
         source.stop()
         small.stop()
     assert [e.body for e in got] == [b"n%05d" % i for i in range(2000)]
+
+
+def test_retry_backoff_waits_on_the_source_clock() -> None:
+    """The backoff grows 10 ms -> 1 s on the component's clock: a FakeClock records every
+    delay and no real time is spent waiting; the paused connection then loses nothing."""
+    clock = FakeClock()
+    small = MemoryChannel.from_config("small", {"capacity": "50", "transactionCapacity": "50",
+                                                "keep-alive": "0"})
+    small.start()
+    source = SyslogTcpSource.from_config("r3", {"host": "127.0.0.1", "port": "0",
+                                                "batchSize": "50"}, clock=clock)
+    started(source, small)
+    refusals = len(RETRY_DELAYS) + 2
+    try:
+        with socket.create_connection(("127.0.0.1", source.ports[0])) as client:
+            client.sendall(b"".join(b"<13>Nov 21 05:26:28 h n%03d\n" % i for i in range(200)))
+            wait_until(lambda: source.counter.get("ChannelWriteFail") > refusals)
+            delays = [round(s, 6) for s in clock.sleeps[:refusals]]
+            got = drain(small, 200, timeout=30)
+    finally:
+        source.stop()
+        small.stop()
+    assert delays == [*RETRY_DELAYS, RETRY_DELAYS[-1], RETRY_DELAYS[-1]]
+    assert [e.body for e in got] == [b"n%03d" % i for i in range(200)]
 
 
 def test_bad_client_does_not_stall_a_good_one(tcp, channel) -> None:
