@@ -21,7 +21,7 @@ from pathlib import Path
 
 import attrs
 
-from flume_channel_file._segments import fsync_dir
+from flume_sdk import fsync_directory, write_atomically
 
 __all__ = ["CheckpointData", "LoadedCheckpoint", "Piece", "load_checkpoint", "write_checkpoint"]
 
@@ -87,17 +87,7 @@ def write_checkpoint(data: CheckpointData, dirs: list[Path]) -> None:
     encoded = data.encode()
     slot = _SLOTS[data.generation % 2]
     for directory in dirs:
-        tmp = directory / (slot + ".tmp")
-        fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY | os.O_CLOEXEC, 0o644)
-        try:
-            view = memoryview(encoded)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, directory / slot)
-        fsync_dir(directory)
+        write_atomically(directory / slot, encoded)
 
 
 def load_checkpoint(dirs: list[Path], quarantine: bool = True) -> LoadedCheckpoint:
@@ -131,5 +121,5 @@ def _quarantine(path: Path) -> Path:
         n += 1
         target = target.with_name(f"{target.name}.{n}")
     os.replace(path, target)
-    fsync_dir(path.parent)
+    fsync_directory(path.parent)
     return target

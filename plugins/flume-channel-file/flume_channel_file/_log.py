@@ -44,9 +44,9 @@ from flume_channel_file._replay import quarantine_file
 from flume_channel_file._retention import Retention
 from flume_channel_file._segments import (
     SegmentWriter,
-    fsync_dir,
     segment_name,
 )
+from flume_sdk import fsync_directory
 
 __all__ = ["Log"]
 
@@ -404,7 +404,7 @@ class Log(Generic[E]):
         if seg in self._quarantined:
             return  # quarantined files are evidence: never deleted
         path.unlink(missing_ok=True)
-        fsync_dir(path.parent)
+        fsync_directory(path.parent)
 
     def _fdatasync_active(self) -> None:
         writer = self._writer

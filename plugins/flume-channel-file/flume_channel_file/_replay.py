@@ -16,7 +16,8 @@ from flume_channel_file._checkpoint import CheckpointData
 from flume_channel_file._damage import Damage, DamageKind
 from flume_channel_file._format import HEADER_SIZE, RecordType, decode_put_trailer, decode_take
 from flume_channel_file._queue import Run, subtract_ranges
-from flume_channel_file._segments import SegmentScan, fsync_dir, scan_segment
+from flume_channel_file._segments import SegmentScan, scan_segment
+from flume_sdk import fsync_directory
 
 __all__ = ["ReplayResult", "quarantine_file", "replay"]
 
@@ -48,7 +49,7 @@ def quarantine_file(path: Path, suffix: str = "") -> Path:
         n += 1
         target = target_dir / f"{path.name}{suffix}.{n}"
     os.replace(path, target)
-    fsync_dir(path.parent)
+    fsync_directory(path.parent)
     return target
 
 

@@ -30,13 +30,13 @@ from flume_channel_file._format import (
     encode_segment_header,
     record_crc,
 )
+from flume_sdk import fsync_directory
 
 __all__ = [
     "SEAL_RECORD",
     "Record",
     "SegmentScan",
     "SegmentWriter",
-    "fsync_dir",
     "list_segments",
     "read_record",
     "scan_segment",
@@ -64,15 +64,6 @@ def list_segments(data_dir: Path) -> dict[int, Path]:
     return found
 
 
-def fsync_dir(path: Path) -> None:
-    """Make renames, creations and deletions in ``path`` durable."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class SegmentWriter:
     """Appends records to one preallocated segment file."""
 
@@ -88,7 +79,7 @@ class SegmentWriter:
         self._preallocate(HEADER_SIZE)
         os.pwrite(self.fd, encode_segment_header(segment_id, first_seq), 0)
         os.fdatasync(self.fd)
-        fsync_dir(path.parent)
+        fsync_directory(path.parent)
         self.offset = HEADER_SIZE
 
     @classmethod

@@ -27,6 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, TypeVar
 
+from flume_sdk import fsync_directory
+
 __all__ = [
     "BoundedFileSystem",
     "FileSystem",
@@ -37,7 +39,6 @@ __all__ = [
     "FileSystemUnavailableError",
     "LocalFileSystem",
     "WebHdfsFileSystem",
-    "fsync_dir",
 ]
 
 T = TypeVar("T")
@@ -118,14 +119,6 @@ class FileSystem(Protocol):
 # -- local ------------------------------------------------------------------------------------
 
 
-def fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class LocalFileSystem:
     """``file://``: files on this machine, fsync-ed on every write."""
 
@@ -152,7 +145,7 @@ class LocalFileSystem:
             with self._lock:
                 self._handles[path] = handle
             self._write(handle, data)
-            fsync_dir(target.parent)
+            fsync_directory(target.parent)
         except OSError as exc:
             raise self._wrap("create", path, exc) from exc
 
@@ -196,7 +189,7 @@ class LocalFileSystem:
         try:
             os.link(src, dst)  # fails when dst exists: never overwrite a finished file
             os.unlink(src)
-            fsync_dir(Path(dst).parent)
+            fsync_directory(Path(dst).parent)
         except FileExistsError:
             return False
         except OSError as exc:

@@ -33,7 +33,7 @@ from typing import Any, BinaryIO
 
 import attrs
 
-from flume_sink_hdfs._filesystem import fsync_dir
+from flume_sdk import write_atomically
 
 __all__ = [
     "BatchRecord",
@@ -181,13 +181,7 @@ class Journal:
         """Rewrite the journal with only what is live: temp file, fsync, rename."""
         self._require()
         text = _render(self.state)
-        tmp = self.path.with_name(self.path.name + ".compact")
-        with open(tmp, "wb") as out:
-            out.write(text.encode("utf-8"))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, self.path)
-        fsync_dir(self.path.parent)
+        write_atomically(self.path, text.encode("utf-8"))
         old, self._handle = self._handle, open(self.path, "ab")  # noqa: SIM115
         if old is not None:
             old.close()

@@ -79,7 +79,7 @@ def test_compaction_keeps_the_journal_bounded_and_the_state_whole(tmp_path: Path
 
     assert journal.compactions > 50
     assert biggest <= 4096 + 512
-    assert not (tmp_path / "w.journal.compact").exists()
+    assert not (tmp_path / "w.journal.tmp").exists()
     state = _reopen(tmp_path)
     assert list(state.open.values()) == [_entry(7)]
     assert state.expect == Expectation(10, "ee")
