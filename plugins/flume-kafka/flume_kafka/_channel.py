@@ -27,6 +27,7 @@ import attrs
 from kafka import ConsumerRebalanceListener
 
 from flume_kafka._clients import client_options, option_problems
+from flume_kafka._deprecated import CHANNEL_KEYS, DeprecatedKeys
 from flume_kafka._format import (
     event_from_value,
     headers_from_record,
@@ -61,9 +62,9 @@ def _optional_int(text: str) -> int | None:
 
 @attrs.frozen(kw_only=True)
 class KafkaChannelSettings:
-    bootstrap_servers: str = setting("kafka.bootstrap.servers", required=True, aliases=("brokerList",),
+    bootstrap_servers: str = setting("kafka.bootstrap.servers", required=True,
                                      help="host:port[,host:port...] of the Kafka brokers")
-    topic: str = setting("kafka.topic", default="flume-channel", aliases=("topic",),
+    topic: str = setting("kafka.topic", default="flume-channel",
                          help="the topic that holds the channel's events")
     parse_as_flume_event: bool = setting(
         "parseAsFlumeEvent", default=True,
@@ -112,10 +113,11 @@ class _Taken:
     event: Event
 
 
-class KafkaChannel(Channel):
+class KafkaChannel(DeprecatedKeys, Channel):
     """A Kafka topic as the channel; see the module docstring for the guarantees."""
 
     Settings: ClassVar[type] = KafkaChannelSettings
+    deprecated_keys = CHANNEL_KEYS
     settings: KafkaChannelSettings
     durable: ClassVar[bool] = True
     counter_extra: ClassVar[tuple[str, ...]] = ("KafkaEventGetTimer", "KafkaEventSendTimer",
@@ -137,6 +139,7 @@ class KafkaChannel(Channel):
     def _reset(self) -> None:
         self._buffer: deque[_Taken] = deque()
         self._partitions: dict[TopicPartition, _Partition] = {}
+        self._rewind: dict[TopicPartition, int] = {}
         self._join_waited = False
         self._joined = False
 
@@ -295,7 +298,8 @@ class KafkaChannel(Channel):
 
         began = time.monotonic()
         try:
-            self._consumer.commit({s.tp: OffsetAndMetadata(p, "", -1) for s, p in positions.items()})
+            self._consumer.commit({s.tp: OffsetAndMetadata(p, "", -1) for s, p in positions.items()},
+                                  timeout_ms=self._consumer_options["session_timeout_ms"])
         except Exception as exc:
             msg = (f"{self.name}: committing offsets of topic {self.settings.topic!r} for group "
                    f"{self._consumer_options['group_id']!r} failed: {exc}; roll back the take "
@@ -322,12 +326,19 @@ class KafkaChannel(Channel):
             return
         self._buffer = deque(t for t in self._buffer if t.partition.tp not in gone)
         safe = {s: s.position_without(set()) for s in gone.values()}
+        # kafka-python keeps the position of a partition given back to this member in the
+        # same rebalance, past the records dropped here: rewind it to the safe position then
+        self._rewind.update({s.tp: p for s, p in safe.items()})
         try:
             self._commit_positions({s: p for s, p in safe.items() if p > s.committed})
         except ChannelException as exc:
             log.warning("%s: offsets of revoked partitions not committed: %s", self.name, exc)
 
-    def _on_assigned(self) -> None:
+    def _on_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        rewind, self._rewind = self._rewind, {}
+        for tp in assigned:
+            if tp in rewind and self._consumer is not None:
+                self._consumer.seek(tp, rewind[tp])
         self._joined = True
 
 
@@ -339,7 +350,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         self._channel._on_revoked(revoked)
 
     def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
-        self._channel._on_assigned()
+        self._channel._on_assigned(assigned)
 
 
 class KafkaTransaction(Transaction):

@@ -6,6 +6,9 @@ the ``topicHeader`` header when ``allowTopicOverride``. Partition: the
 ``partitionIdHeader`` header, else ``defaultPartitionId``, else the
 producer's partitioner on the ``key`` header. Flume headers travel inside the
 Avro record with ``useFlumeEventFormat``, otherwise as Kafka record headers.
+Flume 1.11's ``header.<flumeHeader> = <kafkaHeader>`` keys choose and rename the
+Kafka record headers instead (in both formats); ``timestampHeader`` names the
+header holding the record's timestamp.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 
 from flume_kafka._clients import client_options, option_problems
+from flume_kafka._deprecated import SINK_KEYS, DeprecatedKeys
 from flume_kafka._format import headers_to_record, value_from_event
 from flume_sdk import (
     SYSTEM_CLOCK,
@@ -46,12 +50,12 @@ def _optional_int(text: str) -> int | None:
 
 @attrs.frozen(kw_only=True)
 class KafkaSinkSettings:
-    bootstrap_servers: str = setting("kafka.bootstrap.servers", required=True, aliases=("brokerList",),
+    bootstrap_servers: str = setting("kafka.bootstrap.servers", required=True,
                                      help="host:port[,host:port...] of the Kafka brokers")
-    topic: str = setting("kafka.topic", default="default-flume-topic", aliases=("topic",),
+    topic: str = setting("kafka.topic", default="default-flume-topic",
                          help="destination topic; %{header} escapes allowed")
     batch_size: int = setting("flumeBatchSize", default=100, validator=at_least(1),
-                              aliases=("kafka.flumeBatchSize", "batchSize"),
+                              aliases=("kafka.flumeBatchSize",),
                               help="events taken from the channel per transaction")
     use_flume_event_format: bool = setting(
         "useFlumeEventFormat", default=False,
@@ -67,6 +71,9 @@ class KafkaSinkSettings:
                                 help="header that overrides the topic when allowed")
     timestamp_header: str | None = setting(
         "timestampHeader", default=None, help="header holding the record timestamp (epoch ms)")
+    header_map: dict[str, str] = namespace(
+        "header.", help="header.<flumeHeader> = <kafkaHeader>: only these Flume headers become "
+                        "Kafka record headers, under these names (Flume 1.11)")
     producer: dict[str, str] = namespace("kafka.producer.", help="kafka-python producer options "
                                          "in Java spelling (linger.ms, acks, compression.type...)")
 
@@ -74,7 +81,7 @@ class KafkaSinkSettings:
         return option_problems("producer", self.producer)
 
 
-class KafkaSink(BatchSink):
+class KafkaSink(DeprecatedKeys, BatchSink):
     """Produces each batch and waits for the broker's acknowledgement of every record.
 
     The producer is created on the first batch and kept across broker outages:
@@ -83,6 +90,7 @@ class KafkaSink(BatchSink):
     """
 
     Settings: ClassVar[type] = KafkaSinkSettings
+    deprecated_keys = SINK_KEYS
     settings: KafkaSinkSettings
     counter_extra: ClassVar[tuple[str, ...]] = ("KafkaEventSendTimer", "RollbackCount")
 
@@ -146,7 +154,7 @@ class KafkaSink(BatchSink):
             self._topic_for(headers),
             value=value_from_event(event, avro=avro),
             key=key.encode("utf-8") if key is not None else None,
-            headers=None if avro else headers_to_record(headers),
+            headers=self._record_headers(headers, avro),
             partition=self._partition_for(headers),
             timestamp_ms=self._timestamp_for(headers),
         )
@@ -182,6 +190,13 @@ class KafkaSink(BatchSink):
                     raise EventDeliveryException(msg) from None
         return settings.default_partition_id
 
+    def _record_headers(self, headers: dict[str, str], avro: bool) -> list[tuple[str, bytes]] | None:
+        mapping = self.settings.header_map
+        if mapping:
+            return [(kafka, headers[flume].encode("utf-8")) for flume, kafka in mapping.items()
+                    if flume in headers]
+        return None if avro else headers_to_record(headers)
+
     def _timestamp_for(self, headers: dict[str, str]) -> int | None:
         name = self.settings.timestamp_header
         text = headers.get(name) if name else None
@@ -190,4 +205,6 @@ class KafkaSink(BatchSink):
         try:
             return int(text)
         except ValueError:
+            log.warning("sink %r: header %r holds %r, not epoch milliseconds; the record gets the "
+                        "producer's time", self.name, name, text)
             return None

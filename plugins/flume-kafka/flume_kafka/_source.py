@@ -7,6 +7,13 @@ batch seeks its partitions back so the same records come again. Records of
 partitions revoked by a rebalance in the middle of a batch are dropped from it:
 their new owner reads them from the last committed offset, so a rebalance
 neither loses nor duplicates them.
+
+While the group has not assigned partitions (first join, rebalance, broker
+restart) ``process()`` keeps polling for up to a session timeout instead of
+returning after ``batchDurationMillis``: kafka-python 3.0.12 throws away a
+JoinGroup result that arrives while no ``poll()`` is waiting and starts a new
+join, so a source that backs off between polls could rejoin forever on a
+broker that holds joins for a while (tansu holds each for half a session).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import attrs
 from kafka import ConsumerRebalanceListener
 
 from flume_kafka._clients import client_options, option_problems
+from flume_kafka._deprecated import SOURCE_KEYS, DeprecatedKeys
 from flume_kafka._format import event_from_value, headers_from_record
 from flume_sdk import (
     SYSTEM_CLOCK,
@@ -51,7 +59,7 @@ def _topics(text: str) -> tuple[str, ...]:
 class KafkaSourceSettings:
     bootstrap_servers: str = setting("kafka.bootstrap.servers", required=True,
                                      help="host:port[,host:port...] of the Kafka brokers")
-    topics: tuple[str, ...] = setting("kafka.topics", default=(), converter=_topics, aliases=("topic",),
+    topics: tuple[str, ...] = setting("kafka.topics", default=(), converter=_topics,
                                       help="comma-separated topics to consume")
     topics_regex: str | None = setting("kafka.topics.regex", default=None,
                                        help="consume every topic matching this regex (wins over "
@@ -68,6 +76,12 @@ class KafkaSourceSettings:
                                            help="record values are Flume Avro events")
     set_topic_header: bool = setting(default=True, help="put the record's topic in a header")
     topic_header: str = setting(default="topic", help="name of that header")
+    timestamp_header: str | None = setting(
+        "timestampHeader", default=None,
+        help="also copy the record's timestamp into this header (Flume 1.11)")
+    header_map: dict[str, str] = namespace(
+        "header.", help="header.<flumeHeader> = <kafkaHeader>: only these Kafka record headers "
+                        "become Flume headers, under these names (Flume 1.11)")
     consumer: dict[str, str] = namespace("kafka.consumer.", help="kafka-python consumer options in "
                                          "Java spelling (group.id, session.timeout.ms...)")
 
@@ -93,9 +107,12 @@ class _Batch:
     def __len__(self) -> int:
         return len(self.items)
 
-    def drop(self, partitions: Iterable[TopicPartition]) -> None:
+    def drop(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+        """Remove the records of ``partitions``; return the first offset dropped of each."""
         gone = set(partitions)
+        first = {tp: offset for tp, offset, _ in reversed(self.items) if tp in gone}
         self.items = [item for item in self.items if item[0] not in gone]
+        return first
 
     def first_offsets(self) -> dict[TopicPartition, int]:
         first: dict[TopicPartition, int] = {}
@@ -107,10 +124,11 @@ class _Batch:
         return {tp: offset + 1 for tp, offset, _ in self.items}
 
 
-class KafkaSource(PollableSource):
+class KafkaSource(DeprecatedKeys, PollableSource):
     """Consumes ``kafka.topics`` in group ``kafka.consumer.group.id`` (default ``flume``)."""
 
     Settings: ClassVar[type] = KafkaSourceSettings
+    deprecated_keys = SOURCE_KEYS
     settings: KafkaSourceSettings
     counter_extra: ClassVar[tuple[str, ...]] = ("KafkaEventGetTimer", "KafkaCommitTimer",
                                                 "KafkaEmptyCount")
@@ -124,6 +142,9 @@ class KafkaSource(PollableSource):
                                        bootstrap_servers=self.settings.bootstrap_servers)
         self._consumer: KafkaConsumer | None = None
         self._batch = _Batch()
+        self._group = _Revocations(self._batch)
+        self._join_wait = self._options["session_timeout_ms"] / 1000
+        self._from_kafka_header = {kafka: flume for flume, kafka in self.settings.header_map.items()}
 
     @property
     def group_id(self) -> str:
@@ -145,7 +166,8 @@ class KafkaSource(PollableSource):
             from kafka import KafkaConsumer
 
             consumer = KafkaConsumer(**self._options)
-            listener = _Revocations(self._batch)
+            listener = self._group
+            listener.joined, listener.consumer = False, consumer
             if self.settings.topics_regex is not None:
                 consumer.subscribe(pattern=self.settings.topics_regex, listener=listener)
             else:
@@ -184,9 +206,11 @@ class KafkaSource(PollableSource):
     def _fill(self, consumer: KafkaConsumer) -> None:
         began = time.monotonic()
         size = self.settings.batch_size
-        deadline = self.clock.monotonic() + self.settings.batch_duration_millis / 1000
+        now = self.clock.monotonic()
+        deadline = now + self.settings.batch_duration_millis / 1000
+        join_deadline = max(deadline, now + self._join_wait)
         while len(self._batch) < size:
-            remaining = deadline - self.clock.monotonic()
+            remaining = (deadline if self._group.joined else join_deadline) - self.clock.monotonic()
             if remaining <= 0:
                 break
             polled = consumer.poll(timeout_ms=int(remaining * 1000) + 1,
@@ -197,13 +221,18 @@ class KafkaSource(PollableSource):
 
     def _event(self, record: ConsumerRecord) -> Event:
         settings = self.settings
-        event = event_from_value(record.value, avro=settings.use_flume_event_format)
+        avro = settings.use_flume_event_format
+        event = event_from_value(record.value, avro=avro)
         headers = event.headers
-        if not settings.use_flume_event_format:
+        if self._from_kafka_header:
+            self._map_headers(record.headers, headers)
+        elif not avro and record.headers:
             headers.update(headers_from_record(record.headers))
-        headers.setdefault("timestamp", str(record.timestamp if record.timestamp is not None
-                                            and record.timestamp >= 0
-                                            else int(self.clock.time() * 1000)))
+        stamp = str(record.timestamp if record.timestamp is not None and record.timestamp >= 0
+                    else int(self.clock.time() * 1000))
+        headers.setdefault("timestamp", stamp)
+        if settings.timestamp_header:
+            headers[settings.timestamp_header] = stamp
         headers.setdefault("partition", str(record.partition))
         headers.setdefault("offset", str(record.offset))
         if record.key is not None:
@@ -211,6 +240,14 @@ class KafkaSource(PollableSource):
         if settings.set_topic_header:
             headers.setdefault(settings.topic_header, record.topic)
         return event
+
+    def _map_headers(self, record_headers: Iterable[tuple[str, bytes | None]] | None,
+                     headers: dict[str, str]) -> None:
+        """Copy the Kafka record headers named by ``header.*`` under their Flume names."""
+        for kafka_name, value in record_headers or ():
+            flume_name = self._from_kafka_header.get(kafka_name)
+            if flume_name is not None:
+                headers[flume_name] = (value or b"").decode("utf-8", "replace")
 
     def _seek_back(self, consumer: KafkaConsumer, first: dict[TopicPartition, int]) -> None:
         assigned = consumer.assignment()
@@ -223,7 +260,8 @@ class KafkaSource(PollableSource):
 
         began = time.monotonic()
         try:
-            consumer.commit({tp: OffsetAndMetadata(o, "", -1) for tp, o in offsets.items()})
+            consumer.commit({tp: OffsetAndMetadata(o, "", -1) for tp, o in offsets.items()},
+                            timeout_ms=self._options["session_timeout_ms"])
         except Exception as exc:
             log.warning("source %r: committing offsets %s to group %r failed (%s); those records "
                         "will be read again after a restart or rebalance (at most one batch)",
@@ -233,13 +271,34 @@ class KafkaSource(PollableSource):
 
 
 class _Revocations(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Drops records of revoked partitions from the batch being filled."""
+    """Drops records of revoked partitions from the batch being filled; tracks the join.
+
+    kafka-python keeps the fetch position of a partition the member is given
+    again in the same rebalance, which would skip the dropped records: such
+    partitions are sought back to the first record dropped.
+    """
 
     def __init__(self, batch: _Batch) -> None:
         self._batch = batch
+        self._rewind: dict[TopicPartition, int] = {}
+        self.consumer: KafkaConsumer | None = None
+        self.joined = False
 
     def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
-        self._batch.drop(revoked)
+        self.joined = False  # kafka-python revokes first on every (re-)join
+        for tp, offset in self._batch.drop(revoked).items():
+            self._rewind[tp] = min(offset, self._rewind.get(tp, offset))
+
+    def on_partitions_lost(self, lost: Iterable[TopicPartition]) -> None:
+        """Evicted: positions restart from the committed offsets, so nothing to rewind."""
+        self.joined = False
+        self._batch.drop(lost)
+        self._rewind.clear()
 
     def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
-        """Nothing to do: positions come from the group's committed offsets."""
+        """Rewind kept partitions to their dropped records; the join is complete."""
+        rewind, self._rewind = self._rewind, {}
+        for tp in assigned:
+            if tp in rewind and self.consumer is not None:
+                self.consumer.seek(tp, rewind[tp])
+        self.joined = True

@@ -154,3 +154,37 @@ def test_channel_commits_offsets_at_take_commit_only(kafka_broker: KafkaBroker) 
         after_commit = kafka_broker.committed_offsets(group)
     assert len(taken) == 3
     assert (before_commit.get(0, -1), after_commit) == (-1, {0: 3})
+
+
+# -- Flume 1.11 header mapping ------------------------------------------------------------
+
+
+def test_sink_header_keys_choose_and_rename_the_kafka_record_headers(
+    kafka_broker: KafkaBroker,
+) -> None:
+    topic = unique("hdr-out")
+    kafka_broker.create_topic(topic, 1)
+    _deliver(_sink(kafka_broker, **{"kafka.topic": topic, "useFlumeEventFormat": "true",
+                                    "header.app": "X-App", "header.absent": "X-None",
+                                    "timestampHeader": "ts"}),
+             [Event(b"b", {"app": "web", "host": "h1", "ts": "1234"})])
+    [record] = kafka_broker.read_all(topic, 1, timeout=10)
+    assert (record.headers, record.timestamp) == ([("X-App", b"web")], 1234)
+
+
+def test_source_header_keys_choose_and_rename_kafka_headers_and_copy_the_timestamp(
+    kafka_broker: KafkaBroker,
+) -> None:
+    topic, group = unique("hdr-in"), unique("group")
+    kafka_broker.create_topic(topic, 1)
+    producer = kafka_broker.producer()
+    producer.send(topic, b"v", headers=[("X-Origin", b"java"), ("other", b"z")], timestamp_ms=99)
+    producer.flush(10)
+    source = _source(kafka_broker, topic, group, **{"header.origin": "X-Origin",
+                                                    "timestampHeader": "kafka.ts"})
+    with SourceDriver(source) as driver:
+        driver.start()
+        driver.run_until(lambda: len(driver.events) == 1, timeout=15)
+        headers = driver.events[0].headers
+    assert (headers["origin"], headers["kafka.ts"], headers["timestamp"]) == ("java", "99", "99")
+    assert "other" not in headers and "X-Origin" not in headers
