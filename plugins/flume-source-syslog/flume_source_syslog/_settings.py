@@ -1,11 +1,20 @@
-"""The settings of the three syslog sources, declared once with Flume's key names."""
+"""The settings of the three syslog sources, declared once with Flume's key names.
+
+Every Flume key of the three types (flume-features.md §3 and §9) is either implemented,
+rejected with a message saying why (``format.*``), or, where it makes no sense in Python
+(``numProcessors``), accepted with one logged warning by the source.
+"""
 
 from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
 
 import attrs
 
 from flume_sdk import at_least, in_range, namespace, setting
 from flume_source_syslog._parser import parse_keep_fields
+from flume_source_syslog._tls import cipher_spec, tls_versions
 
 __all__ = ["MultiportSyslogTcpSettings", "SyslogTcpSettings", "SyslogUdpSettings"]
 
@@ -34,19 +43,80 @@ class _Common:
         "clientHostnameHeader", default="", help="header for the peer host name (reverse DNS)"
     )
     batch_size: int = setting("batchSize", default=100, validator=at_least(1))
-    charset: dict[str, str] = namespace("charset.")
+    charset: dict[str, str] = namespace(
+        "charset.", help="charset.default, charset.port.<port>: the senders' encoding")
+    format: dict[str, str] = namespace(
+        "format.", help="Flume's custom timestamp format keys: rejected (not supported)")
+
+    def ports_served(self) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        """Checks across keys, reported with the other configuration errors."""
+        for key in self.format:
+            yield f"format.{key}", (
+                "Flume's custom timestamp formats (format.regex, format.search, "
+                "format.replace, format.dateFormat) are not supported: only RFC 3164 and "
+                "RFC 5424 stamps are parsed; remove the key, or extract a custom stamp with "
+                "an interceptor (regex_extractor) into the timestamp header")
+        yield from self._charset_problems()
+
+    def _charset_problems(self) -> Iterator[tuple[str, str]]:
+        served = {f"port.{p}" for p in self.ports_served()}
+        for key, name in self.charset.items():
+            if key != "default" and key not in served:
+                yield f"charset.{key}", (
+                    f"expected charset.default or charset.port.<port> for a configured port "
+                    f"({', '.join(sorted(served))})")
+                continue
+            try:
+                codecs.lookup(name)
+            except LookupError:
+                yield f"charset.{key}", f"unknown charset {name!r} (a Python codec name)"
 
 
 @attrs.frozen(kw_only=True)
 class _Tcp(_Common):
     event_size: int = setting("eventSize", default=2500, validator=at_least(10))
-    read_buffer_bytes: int = setting("readBufferBytes", default=262144, validator=at_least(1024))
-    num_processors: int = setting("numProcessors", default=0, help="accepted; one I/O thread")
+    read_buffer_bytes: int = setting(
+        "readBufferBytes", default=262144, validator=at_least(1024),
+        aliases=("readBufferSize",), help="bytes per read (Flume's guide says readBufferSize)")
+    num_processors: int | None = setting(
+        "numProcessors", default=None,
+        help="Flume's MINA thread count: accepted with a warning; one asyncio thread serves all")
     ssl: bool = setting(default=False, help="serve TLS")
-    ssl_certfile: str = setting("ssl.certfile", default="", aliases=("keystore",))
-    ssl_keyfile: str = setting("ssl.keyfile", default="")
+    ssl_certfile: str = setting("ssl.certfile", default="", aliases=("keystore",),
+                                help="PEM certificate chain (may hold the key)")
+    ssl_keyfile: str = setting("ssl.keyfile", default="", help="PEM key, if not in the chain")
+    keystore_password: str = setting("keystore-password", default="",
+                                     help="passphrase of the PEM private key")
+    keystore_type: str = setting("keystore-type", default="PEM", help="only PEM is read")
+    include_protocols: tuple[str, ...] = setting("include-protocols", default=(),
+                                                 help="TLS versions offered (TLSv1.2 TLSv1.3)")
+    exclude_protocols: tuple[str, ...] = setting("exclude-protocols", default=("SSLv3",))
+    include_cipher_suites: tuple[str, ...] = setting("include-cipher-suites", default=(),
+                                                     help="OpenSSL names, TLS 1.2")
+    exclude_cipher_suites: tuple[str, ...] = setting("exclude-cipher-suites", default=(),
+                                                     help="OpenSSL names, TLS 1.2")
     ssl_cafile: str = setting("ssl.cafile", default="", help="CA bundle for client certificates")
     ssl_require_client_cert: bool = setting("ssl.requireClientCert", default=False)
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        yield from super().problems()
+        if self.ssl and not self.ssl_certfile:
+            yield "ssl.certfile", "must name a PEM certificate file when ssl = true (or keystore)"
+        if self.keystore_type.upper() != "PEM":
+            yield "keystore-type", (
+                f"only PEM is read (got {self.keystore_type!r}); convert with keytool "
+                "-importkeystore to PKCS12, then openssl pkcs12 -in ks.p12 -out ks.pem")
+        try:
+            tls_versions(self.include_protocols, self.exclude_protocols)
+        except ValueError as exc:
+            yield "include-protocols", str(exc)
+        try:
+            cipher_spec(self.include_cipher_suites, self.exclude_cipher_suites)
+        except ValueError as exc:
+            yield "include-cipher-suites", str(exc)
 
 
 @attrs.frozen(kw_only=True)
@@ -54,6 +124,9 @@ class SyslogTcpSettings(_Tcp):
     """``syslogtcp``: one port."""
 
     port: int = setting(required=True, validator=in_range(0, 65535))
+
+    def ports_served(self) -> tuple[int, ...]:
+        return (self.port,)
 
 
 @attrs.frozen(kw_only=True)
@@ -63,9 +136,15 @@ class MultiportSyslogTcpSettings(_Tcp):
     ports: tuple[int, ...] = setting(required=True, converter=_ports)
     port_header: str = setting("portHeader", default="", help="header for the local port")
 
+    def ports_served(self) -> tuple[int, ...]:
+        return self.ports
+
 
 @attrs.frozen(kw_only=True)
 class SyslogUdpSettings(_Common):
     """``syslogudp``: one datagram is one message."""
 
     port: int = setting(required=True, validator=in_range(0, 65535))
+
+    def ports_served(self) -> tuple[int, ...]:
+        return (self.port,)

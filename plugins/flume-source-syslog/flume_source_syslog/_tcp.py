@@ -11,18 +11,22 @@ before it is committed.
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from flume_sdk import EventDrivenSource
+from flume_sdk import SYSTEM_CLOCK, Clock, EventDrivenSource
 from flume_source_syslog._loop import BatchDelivery, LoopThread, reverse_dns
 from flume_source_syslog._parser import SyslogParser
 from flume_source_syslog._settings import MultiportSyslogTcpSettings, SyslogTcpSettings
 from flume_source_syslog._stream import SyslogStream
+from flume_source_syslog._tls import server_context
 
 __all__ = ["MultiportSyslogTcpSource", "SyslogTcpSource"]
 
 _ACCEPT_SETTLE_TURNS = 8
+
+log = logging.getLogger("flume_source_syslog")
 
 
 class _Connection(asyncio.BufferedProtocol):
@@ -104,6 +108,14 @@ class _Connection(asyncio.BufferedProtocol):
 class _TcpSource(EventDrivenSource):
     settings: SyslogTcpSettings | MultiportSyslogTcpSettings
 
+    def __init__(self, name: str, settings: Any = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        super().__init__(name, settings, clock=clock)
+        if self.settings.num_processors is not None:
+            log.warning(
+                "%s: numProcessors = %d is accepted for compatibility and ignored: one asyncio "
+                "thread serves every connection of this source (Python threads would not parse "
+                "in parallel)", name, self.settings.num_processors)
+
     def do_start(self) -> None:
         self.connections: set[_Connection] = set()
         self.dns_cache: dict[str, str] = {}
@@ -165,14 +177,15 @@ class _TcpSource(EventDrivenSource):
         settings = self.settings
         if not settings.ssl:
             return None
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(settings.ssl_certfile, settings.ssl_keyfile or None)
-        if settings.ssl_cafile:
-            context.load_verify_locations(settings.ssl_cafile)
-        if settings.ssl_require_client_cert:
-            context.verify_mode = ssl.CERT_REQUIRED
-        return context
+        return server_context(
+            certfile=settings.ssl_certfile,
+            keyfile=settings.ssl_keyfile,
+            password=settings.keystore_password,
+            cafile=settings.ssl_cafile,
+            require_client_cert=settings.ssl_require_client_cert,
+            protocols=(settings.include_protocols, settings.exclude_protocols),
+            ciphers=(settings.include_cipher_suites, settings.exclude_cipher_suites),
+        )
 
 
 class SyslogTcpSource(_TcpSource):

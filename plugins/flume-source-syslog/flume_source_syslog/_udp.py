@@ -70,7 +70,8 @@ class SyslogUdpSource(EventDrivenSource):
         self.dns_cache: dict[str, str] = {}
         parser = SyslogParser(
             keep_fields=self.settings.keep_fields,
-            charset=self.settings.charset.get("default", "utf-8"),
+            charset=self.settings.charset.get(f"port.{self.settings.port}",
+                                              self.settings.charset.get("default", "utf-8")),
             now=self.clock.time,
         )
         self.loop_thread = LoopThread(f"SyslogUdpSource-{self.name}", self.clock)

@@ -135,6 +135,44 @@ def test_plain_bytes_to_a_tls_port_deliver_nothing_and_do_not_stop_tls_clients(
     assert [e.body for e in _drain(channel, 1)] == [b"secure"]
 
 
+def test_flume_keystore_keys_serve_a_passphrase_protected_pem_key(
+    start_tcp, channel, tmp_path: Path
+) -> None:
+    """keystore (a PEM chain), keystore-password and keystore-type = PEM, as Flume spells them."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the openssl command is missing; install it with: apt-get install -y openssl")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-passout", "pass:s3cret", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60)
+    source = start_tcp(ssl="true", keystore=str(cert), **{
+        "ssl.keyfile": str(key), "keystore-password": "s3cret", "keystore-type": "pem"})
+    _send_tls(source.ports[0], _client_context(cert), b"<13>Nov 21 05:26:28 h locked\n")
+    assert [e.body for e in _drain(channel, 1)] == [b"locked"]
+
+
+def _negotiated(port: int, context: ssl.SSLContext) -> str | None:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, \
+            context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        return tls.version()
+
+
+def test_exclude_protocols_limits_the_tls_versions_offered(start_tcp, certificate) -> None:
+    cert, key = certificate
+    only12 = start_tcp(ssl="true", **{"ssl.certfile": str(cert), "ssl.keyfile": str(key),
+                                      "exclude-protocols": "SSLv3 TLSv1.3"})
+    only13 = start_tcp(ssl="true", **{"ssl.certfile": str(cert), "ssl.keyfile": str(key),
+                                      "include-protocols": "TLSv1.3"})
+    assert _negotiated(only12.ports[0], _client_context(cert)) == "TLSv1.2"
+    client12 = _client_context(cert)
+    client12.maximum_version = ssl.TLSVersion.TLSv1_2
+    with pytest.raises(ssl.SSLError):
+        _negotiated(only13.ports[0], client12)
+
+
 @pytest.mark.parametrize("rfc", ["rfc3164", "rfc5424"])
 @pytest.mark.parametrize("framing", ["newline", "octet"])
 def test_rsyslog_forwarder_relays_to_syslogtcp(
