@@ -58,13 +58,20 @@ class LineFramer:
             data = self._continue(data, out)
             if not data:
                 return out
-        buf = self._pending + data if self._pending else data
-        lines: list[Frame] = buf.split(b"\n")  # type: ignore[assignment]
+        # split the read itself and glue the pending tail onto the first line only: joining
+        # the tail and a 256 KiB read first would copy the whole read once more
+        pending = self._pending
+        lines: list[Frame] = data.split(b"\n")  # type: ignore[assignment]
         tail = lines.pop()
         assert isinstance(tail, bytes)
-        # b"\r" is a memchr; empty lines are found in the list (searching buf for b"\n\n"
-        # costs more than the split itself)
-        if b"\r" in buf:
+        if not lines:
+            self._keep_tail(pending + tail, out)
+            return out
+        if pending:
+            lines[0] = pending + lines[0]  # type: ignore[operator]
+        # b"\r" is a memchr; empty lines are found in the list (searching the read for
+        # b"\n\n" costs more than the split itself)
+        if b"\r" in data or b"\r" in pending:
             lines = [line.removesuffix(b"\r") for line in lines]  # type: ignore[union-attr]
             lines = [line for line in lines if line]
         elif b"" in lines:

@@ -24,23 +24,42 @@ from collections.abc import Callable, Iterable, Sequence
 
 from flume_sdk import Event
 
-__all__ = ["HeaderCache", "Shape"]
+__all__ = ["HeaderCache", "Shape", "shape"]
 
 Headers = dict[str, str]
 
-Shape = tuple[int, bytes, Headers, str | None, str, bytes]
-"""One header shape after a key: the fraction's length with its ``.`` (0 for none), the exact
-bytes between the fraction and the message (zone, host, spaces), the headers (without
-``timestamp`` when the fraction supplies it), the timestamp text to add (epoch seconds when a
-fraction follows, else epoch ms; ``None`` when the template already has it or there is none),
-the zeros that pad a 1- or 2-digit fraction to milliseconds, and the ``keepFields`` prefix of
-the body."""
+Shape = tuple[int, bytes, int, Headers, str | None, int, str, bytes]
+"""One header shape after a key, made by :func:`shape`."""
 
 _LIMIT = 4096  # keys; the cache is emptied when it grows past this
 _MAX_SHAPES_PER_KEY = 8
 _BUCKET_S = 3600  # RFC 3164 year inference depends on the receive time: re-derive hourly
 _NO_KEY = b"\x00no key"  # a message may start with it; its shapes are () so it cannot hit
 _DOT = 46
+
+
+def shape(
+    fraction_length: int,
+    suffix: bytes,
+    template: Headers,
+    timestamp: str | None = None,
+    kept: bytes = b"",
+) -> Shape:
+    """A header shape to :meth:`HeaderCache.remember`.
+
+    Args:
+        fraction_length: the fraction's length with its ``.`` (0 for none).
+        suffix: the exact bytes between the fraction and the message (zone, host, spaces).
+        template: the headers; without ``timestamp`` when ``timestamp`` is given.
+        timestamp: the timestamp text to add: epoch seconds when a fraction follows (its
+            first three digits are appended, padded to milliseconds), else epoch ms; ``None``
+            when the template has it already or there is none.
+        kept: the ``keepFields`` prefix of the body.
+    """
+    ms_end = min(fraction_length, 4)  # "." and up to three digits
+    pad = "0" * (4 - ms_end) if fraction_length else ""
+    return (fraction_length, suffix, fraction_length + len(suffix), template, timestamp, ms_end,
+            pad, kept)
 
 
 class HeaderCache:
@@ -85,20 +104,22 @@ class HeaderCache:
                     shapes = lookup(key, ())
                 else:
                     key, shapes = _NO_KEY, ()
-            for frac_len, suffix, template, seconds, pad, kept in shapes:
+            for frac_len, suffix, skip, template, seconds, ms_end, pad, kept in shapes:
                 at = key_end + frac_len
                 if not message.startswith(suffix, at):
                     continue
-                headers = template.copy()
                 if frac_len:
-                    digits = message[key_end + 1 : at]
-                    if message[key_end] != _DOT or not digits.isdigit():
+                    if message[key_end] != _DOT or not message[key_end + 1 : at].isdigit():
                         continue
+                    headers = template.copy()
                     if seconds is not None:
-                        headers["timestamp"] = seconds + digits[:3].decode() + pad
-                elif seconds is not None:
-                    headers["timestamp"] = seconds
-                body = message[at + len(suffix) :]
+                        ms = message[key_end + 1 : key_end + ms_end].decode()
+                        headers["timestamp"] = seconds + ms + pad if pad else seconds + ms
+                else:
+                    headers = template.copy()
+                    if seconds is not None:
+                        headers["timestamp"] = seconds
+                body = message[key_end + skip :]
                 append(Event(kept + body if kept else body, headers))
                 break
             else:

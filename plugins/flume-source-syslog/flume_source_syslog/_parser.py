@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from flume_sdk import Event
-from flume_source_syslog._headcache import HeaderCache
+from flume_source_syslog._headcache import HeaderCache, shape
 from flume_source_syslog._timestamps import TimestampReader
 
 __all__ = [
@@ -211,8 +211,8 @@ class SyslogParser:
         if self._keep and not self._keep_all:
             kept = self._keep_prefix(pri_text, version, stamp, host)
         if body is not None and not self._keep_all and not self._transcode:
-            self._cache.remember(message[: match.start(5) - 1], (0, b" ", dict(headers), None,
-                                                                 "", kept))
+            self._cache.remember(message[: match.start(5) - 1],
+                                 shape(0, b" ", dict(headers), kept=kept))
         if self._keep_all:
             return headers, message
         return headers, kept + body if body is not None else kept
@@ -254,9 +254,8 @@ class SyslogParser:
                 return
             seconds = str(base // 1000) if fraction else str(base)
         suffix = (zone or b"") + b" " + host + b" "
-        pad = "0" * max(0, 4 - len(fraction))
         self._cache.remember(match.string[: match.end(3)],
-                             (len(fraction), suffix, template, seconds, pad, b""))
+                             shape(len(fraction), suffix, template, seconds))
 
     @staticmethod
     def _fraction_ms(fraction: bytes | None) -> int:
