@@ -3,7 +3,7 @@
 Usage::
 
     python bench/bench_kafka.py [--count 200000] [--batch 1000] [--repeat 3] [--durable]
-                                [--baseline GITREF]
+                                [--baseline GITREF [--baseline-hides MODULE ...]]
 
 Runs against a private tansu broker (``flume_testkit.servers.kafka``), 200-byte
 bodies, one topic with one partition per run. Each leg is stepped directly (no
@@ -18,6 +18,8 @@ Every run is a fresh Python process, so ``--baseline GITREF`` can run the
 flume_kafka package of another commit (exported with ``git archive`` and put
 first on ``PYTHONPATH``) side by side with the working tree's, alternating
 runs; the table gives medians over ``--repeat`` runs and the ratio.
+``--baseline-hides crc32c`` makes that module unimportable for the baseline
+runs only (a commit from before the plugin depended on it).
 """
 
 from __future__ import annotations
@@ -141,11 +143,14 @@ def _child(args: argparse.Namespace) -> None:
         print(json.dumps(asdict(leg) | {"peak_rss_kib": rss}), flush=True)
 
 
-def _export(ref: str, into: Path) -> Path:
+def _export(ref: str, into: Path, hidden: list[str]) -> Path:
     archive = subprocess.run(["git", "-C", str(_REPO), "archive", ref, _PLUGIN],
                              check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return into / "plugins" / "flume-kafka"
+    path = into / "plugins" / "flume-kafka"
+    for module in hidden:
+        (path / f"{module}.py").write_text(f"raise ImportError('{module} hidden by the bench')\n")
+    return path
 
 
 def _run(broker: KafkaBroker, topic: str, args: argparse.Namespace,
@@ -190,6 +195,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--durable", action="store_true", help="s3:// storage over localbucket")
     parser.add_argument("--baseline", metavar="GITREF",
                         help="also run flume_kafka as of this commit, side by side")
+    parser.add_argument("--baseline-hides", metavar="MODULE", nargs="*", default=[],
+                        help="modules the baseline runs cannot import")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--servers", help=argparse.SUPPRESS)
     parser.add_argument("--topic", help=argparse.SUPPRESS)
@@ -201,7 +208,7 @@ def main(argv: list[str] | None = None) -> None:
             KafkaBroker(durable=args.durable) as broker:
         variants: dict[str, Path | None] = {}
         if args.baseline:
-            variants[args.baseline[:10]] = _export(args.baseline, Path(tmp))
+            variants[args.baseline[:10]] = _export(args.baseline, Path(tmp), args.baseline_hides)
         variants["current"] = None
         results: dict[str, list[list[Leg]]] = {name: [] for name in variants}
         for repeat in range(args.repeat):
