@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import pytest
 from flume_source_syslog import SyslogTcpSource, SyslogUdpSource
-from flume_testkit import SourceContract, SourceDriver
+from flume_testkit import SourceContract, SourceDriver, wait_until
 
 __all__ = ["TestSyslogTcpContract", "TestSyslogUdpContract"]
 
@@ -78,12 +78,8 @@ def drive_udp(driver: SourceDriver, count: int) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
         for line in _lines(count).splitlines():
             client.sendto(line, ("127.0.0.1", source.port))
-    deadline = time.monotonic() + _UDP_ACCOUNT_WAIT
-    while accounted() < count:
-        assert time.monotonic() < deadline, (
-            f"syslogudp accounted for {accounted()} of {count} datagrams (accepted + dropped) "
-            f"within {_UDP_ACCOUNT_WAIT}s; counters {counter.values()}")
-        time.sleep(0.005)
+    wait_until(lambda: accounted() >= count, timeout=_UDP_ACCOUNT_WAIT, interval=0.005,
+               what=f"syslogudp accounting for {count} datagrams (accepted + dropped)")
     return int(counter.get("EventAcceptedCount") - accepted0)
 
 

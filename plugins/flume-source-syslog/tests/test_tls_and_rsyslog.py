@@ -8,12 +8,12 @@ import shutil
 import socket
 import ssl
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from flume_source_syslog import SyslogTcpSource
+from flume_testkit import wait_until
 from flume_testkit.servers.syslog_peers import RsyslogFactory, send_with_logger
 
 from flume_sdk import ChannelProcessor, ChannelSelector, Event
@@ -26,14 +26,13 @@ pytestmark = pytest.mark.timeout(120)
 
 def _drain(channel: MemoryChannel, count: int, timeout: float = 15.0) -> list[Event]:
     events: list[Event] = []
-    deadline = time.monotonic() + timeout
-    while len(events) < count:
-        assert time.monotonic() < deadline, f"got {len(events)} of {count} events: {events!r}"
+
+    def taken() -> bool:
         with channel.transaction() as tx:
-            got = tx.take_batch(100)
-        events += got
-        if not got:
-            time.sleep(0.01)
+            events.extend(tx.take_batch(100))
+        return len(events) >= count
+
+    wait_until(taken, timeout=timeout, interval=0.01, what=f"{count} events")
     return events
 
 
