@@ -3,6 +3,7 @@
 A benchmark builds its source, channel and sink; :func:`run_pipeline` starts them
 with the kernel's runners, waits until the sink drained ``events`` and returns
 events/s and CPU µs/event (the whole process's CPU, every thread included).
+The garbage collector is set as ``flume-ng agent`` sets it.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from flume_sdk import SYSTEM_CLOCK, Channel, ChannelProcessor, Sink, SinkRunner, Source, SourceRunner
+from flume_sdk._gc_tuning import tune_garbage_collector
 from flume_sdk.components.selectors import ReplicatingSelector
 from flume_sdk.components.sink_processors import DefaultSinkProcessor
 
 __all__ = ["Measurement", "median_of", "peak_rss_mib", "print_table", "run_pipeline"]
 
 Measurement = dict[str, float]
+
+tune_garbage_collector()  # as flume-ng agent does
 
 
 def run_pipeline(source: Source, channel: Channel, sink: Sink, events: int, *,

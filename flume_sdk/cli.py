@@ -21,6 +21,7 @@ from types import FrameType
 from flume_sdk import __version__
 from flume_sdk._agent import Agent, load_config
 from flume_sdk._errors import ConfigurationError
+from flume_sdk._gc_tuning import DEFAULT_GC_THRESHOLD, tune_garbage_collector
 from flume_sdk._monitoring import MonitoringServer
 from flume_sdk._pipeline import build_pipeline
 from flume_sdk._plugins import PluginInfo, PluginRegistry, check_all, default_registry
@@ -43,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     agent.add_argument("--no-reload-conf", action="store_true", help="never reload the config")
     agent.add_argument("-i", "--poll-interval", type=float, default=30.0,
                        help="seconds between config file checks (default 30)")
+    agent.add_argument("--gc-threshold", type=int, default=DEFAULT_GC_THRESHOLD, metavar="N",
+                       help="allocations between garbage collections (0: Python's default); "
+                       f"default {DEFAULT_GC_THRESHOLD}")
     agent.add_argument("--drain-timeout", type=float, default=5.0,
                        help="seconds sinks may keep draining on shutdown (default 5)")
     validate = sub.add_parser("validate", help="check a configuration; exit 1 on any error")
@@ -109,6 +113,7 @@ def _resolve_files(files: list[Path], conf_dir: Path | None) -> list[Path]:
 def _agent(args: argparse.Namespace) -> int:
     defines = _defines(args.defines)
     _setup_logging(defines)
+    tune_garbage_collector(args.gc_threshold)
     agent = Agent(args.name, _resolve_files(args.files, args.conf), system_properties=defines,
                   lenient=args.lenient, drain_timeout=args.drain_timeout)
     try:
