@@ -53,6 +53,7 @@ from flume_sdk._source import (
     Source,
     Status,
 )
+from flume_sdk._tls import TlsClientSettings, TlsServerSettings
 from flume_sdk._transaction import Transaction, TransactionState
 
 __version__ = "0.1.0"
@@ -102,6 +103,8 @@ __all__ = [
     "SourceRunner",
     "Status",
     "SystemClock",
+    "TlsClientSettings",
+    "TlsServerSettings",
     "Transaction",
     "TransactionState",
     "TransactionStateError",

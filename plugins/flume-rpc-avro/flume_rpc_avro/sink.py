@@ -9,7 +9,6 @@ batch, which is what makes ``failover`` and ``load_balance`` sink groups work.
 from __future__ import annotations
 
 import logging
-import ssl
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -17,13 +16,13 @@ import attrs
 
 from flume_rpc_avro._client import AvroRpcClient
 from flume_rpc_avro._errors import AvroRpcError, DeliveryFailedError
-from flume_rpc_avro._tls import client_context
 from flume_sdk import (
     SYSTEM_CLOCK,
     BatchSink,
     Clock,
     Event,
     EventDeliveryException,
+    TlsClientSettings,
     at_least,
     in_range,
     one_of,
@@ -36,7 +35,9 @@ log = logging.getLogger("flume_rpc_avro.sink")
 
 
 @attrs.frozen(kw_only=True)
-class AvroSinkSettings:
+class AvroSinkSettings(TlsClientSettings):
+    """The avro sink's keys; Flume's TLS keys come from ``TlsClientSettings``."""
+
     hostname: str = setting(required=True, help="host of the next hop's Avro source")
     port: int = setting(required=True, validator=in_range(1, 65535), help="its port")
     batch_size: int = setting("batch-size", default=100, validator=at_least(1),
@@ -53,30 +54,8 @@ class AvroSinkSettings:
                                     help="must match the source's compression-type")
     compression_level: int = setting("compression-level", default=6, validator=in_range(0, 9),
                                      help="zlib level with deflate")
-    ssl: bool = setting(default=False, help="connect with TLS")
-    trust_all_certs: bool = setting("trust-all-certs", default=False,
-                                    help="accept any server certificate")
-    truststore: str = setting(default="", help="PEM file of trusted CAs (default: system CAs)")
-    truststore_password: str = setting("truststore-password", default="",
-                                       help="accepted for compatibility; PEM needs none")
-    truststore_type: str = setting("truststore-type", default="PEM", help="only PEM is read")
-    include_protocols: tuple[str, ...] = setting("include-protocols", default=(),
-                                                 help="TLS versions allowed")
-    exclude_protocols: tuple[str, ...] = setting("exclude-protocols", default=("SSLv3",),
-                                                 help="TLS versions refused")
-    include_cipher_suites: tuple[str, ...] = setting(
-        "include-cipher-suites", default=(), help="OpenSSL cipher names")
-    exclude_cipher_suites: tuple[str, ...] = setting(
-        "exclude-cipher-suites", default=(), help="accepted for compatibility; ignored")
     max_io_workers: int = setting("maxIoWorkers", default=0, validator=at_least(0),
                                   help="accepted for compatibility; one connection needs no pool")
-
-    def problems(self) -> list[tuple[str, str]]:
-        if self.ssl and self.truststore and self.truststore_type.upper() != "PEM":
-            return [("truststore-type", (
-                f"only PEM is supported (got {self.truststore_type!r}); export the CA with "
-                "keytool -exportcert -rfc"))]
-        return []
 
 
 class AvroSink(BatchSink):
@@ -151,15 +130,5 @@ class AvroSink(BatchSink):
             connect_timeout=s.connect_timeout / 1000, request_timeout=s.request_timeout / 1000,
             compression_level=(s.compression_level if s.compression_type.lower() == "deflate"
                                else None),
-            ssl_context=self._ssl_context(),
-        )
-
-    def _ssl_context(self) -> ssl.SSLContext | None:
-        s = self.settings
-        if not s.ssl:
-            return None
-        return client_context(
-            trust_all=s.trust_all_certs, truststore=s.truststore or None,
-            include_protocols=s.include_protocols, exclude_protocols=s.exclude_protocols,
-            include_ciphers=s.include_cipher_suites,
+            ssl_context=s.client_ssl_context(self.name),
         )

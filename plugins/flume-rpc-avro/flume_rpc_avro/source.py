@@ -10,7 +10,7 @@ mid-frame) closes that connection and counts ``EventReadFail``.
 from __future__ import annotations
 
 import logging
-import ssl
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import attrs
@@ -19,13 +19,13 @@ from flume_rpc_avro._framing import DEFAULT_MAX_FRAME_SIZE
 from flume_rpc_avro._ipfilter import IpFilter, parse_ip_filter_rules
 from flume_rpc_avro._protocol import AvroStatus
 from flume_rpc_avro._server import AvroRpcServer, ServerOptions
-from flume_rpc_avro._tls import server_context
 from flume_sdk import (
     SYSTEM_CLOCK,
     ChannelException,
     Clock,
     Event,
     EventDrivenSource,
+    TlsServerSettings,
     at_least,
     in_range,
     one_of,
@@ -38,7 +38,9 @@ log = logging.getLogger("flume_rpc_avro.source")
 
 
 @attrs.frozen(kw_only=True)
-class AvroSourceSettings:
+class AvroSourceSettings(TlsServerSettings):
+    """The avro source's keys; Flume's TLS keys come from ``TlsServerSettings``."""
+
     bind: str = setting(required=True, help="address to listen on")
     port: int = setting(required=True, validator=in_range(0, 65535), help="TCP port (0 = any)")
     threads: int = setting(default=16, validator=at_least(0),
@@ -46,22 +48,6 @@ class AvroSourceSettings:
     compression_type: str = setting("compression-type", default="none",
                                     validator=one_of("none", "deflate"),
                                     help="must match the sending sink's compression-type")
-    ssl: bool = setting(default=False, help="serve TLS")
-    keystore: str = setting(default="", aliases=("certfile",),
-                            help="PEM certificate chain (may include the key)")
-    keystore_keyfile: str = setting("keyfile", default="",
-                                    help="PEM private key when not inside keystore")
-    keystore_password: str = setting("keystore-password", default="",
-                                     help="passphrase of the private key")
-    keystore_type: str = setting("keystore-type", default="PEM", help="only PEM is read")
-    include_protocols: tuple[str, ...] = setting("include-protocols", default=(),
-                                                 help="TLS versions allowed (TLSv1.2 TLSv1.3)")
-    exclude_protocols: tuple[str, ...] = setting("exclude-protocols", default=("SSLv3",),
-                                                 help="TLS versions refused")
-    include_cipher_suites: tuple[str, ...] = setting(
-        "include-cipher-suites", default=(), help="OpenSSL cipher names")
-    exclude_cipher_suites: tuple[str, ...] = setting(
-        "exclude-cipher-suites", default=(), help="accepted for compatibility; ignored")
     ip_filter: bool = setting("ipFilter", default=False, help="apply ipFilterRules")
     ip_filter_rules: str = setting("ipFilterRules", default="",
                                    help="allow|deny:ip|name:pattern,... first match wins")
@@ -71,20 +57,13 @@ class AvroSourceSettings:
     frame_timeout: float = setting("frame-timeout", default=30.0, validator=at_least(0.01),
                                    help="seconds a client may stall in the middle of a frame")
 
-    def problems(self) -> list[tuple[str, str]]:
-        found = []
-        if self.ssl and not self.keystore:
-            found.append(("keystore", "must name a PEM certificate file when ssl=true"))
-        if self.ssl and self.keystore_type.upper() != "PEM":
-            found.append(("keystore-type", (
-                f"only PEM is supported (got {self.keystore_type!r}); convert with keytool "
-                "-importkeystore to PKCS12, then openssl pkcs12 -nodes -out ks.pem")))
+    def problems(self) -> Iterator[tuple[str, str]]:
+        yield from super().problems()
         if self.ip_filter:
             try:
                 parse_ip_filter_rules(self.ip_filter_rules)
             except ValueError as exc:
-                found.append(("ipFilterRules", str(exc)))
-        return found
+                yield "ipFilterRules", str(exc)
 
 
 class AvroSource(EventDrivenSource):
@@ -122,19 +101,10 @@ class AvroSource(EventDrivenSource):
         rules = parse_ip_filter_rules(s.ip_filter_rules) if s.ip_filter else None
         return ServerOptions(
             host=s.bind, port=s.port, threads=s.threads or 16,
-            deflate=s.compression_type.lower() == "deflate", ssl_context=self._ssl_context(),
+            deflate=s.compression_type.lower() == "deflate",
+            ssl_context=s.server_ssl_context(self.name),
             ip_filter=IpFilter(rules) if rules is not None else None,
             max_frame_size=s.max_frame_size, frame_timeout=s.frame_timeout,
-        )
-
-    def _ssl_context(self) -> ssl.SSLContext | None:
-        s = self.settings
-        if not s.ssl:
-            return None
-        return server_context(
-            s.keystore, s.keystore_keyfile or None, s.keystore_password or None,
-            include_protocols=s.include_protocols, exclude_protocols=s.exclude_protocols,
-            include_ciphers=s.include_cipher_suites,
         )
 
     def _handle(self, message: str, raw_events: list[dict[str, Any]]) -> AvroStatus:

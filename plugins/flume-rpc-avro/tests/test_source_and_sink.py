@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,16 +50,26 @@ def test_sink_delivers_batches_to_source_in_order(
     assert take_all(channel) == sent
 
 
+def _tls_pair(
+    start_source: StartSource, start_sink: StartSink, channel: Channel,
+    certificate: tuple[Path, Path], source_props: dict[str, str], sink_props: dict[str, str],
+) -> tuple[AvroSource, AvroSink, Channel]:
+    """A TLS source writing ``channel`` and a sink trusting it, taking from a new channel."""
+    cert, key = certificate
+    source = start_source(channel, ssl="true", keystore=str(cert), keyfile=str(key),
+                          **source_props)
+    upstream = make_memory_channel()
+    sink = start_sink(upstream, source.port, ssl="true", truststore=str(cert), **sink_props)
+    return source, sink, upstream
+
+
 def test_tls_with_deflate_delivers(
     start_source: StartSource, start_sink: StartSink, channel: Channel,
     tls_certificate: tuple[Path, Path],
 ) -> None:
-    cert, key = tls_certificate
-    source = start_source(channel, ssl="true", keystore=str(cert), keyfile=str(key),
-                          **{"compression-type": "deflate"})
-    upstream = make_memory_channel()
-    sink = start_sink(upstream, source.port, ssl="true", truststore=str(cert),
-                      **{"compression-type": "deflate"})
+    deflate = {"compression-type": "deflate"}
+    _, sink, upstream = _tls_pair(start_source, start_sink, channel, tls_certificate,
+                                  deflate, deflate)
     sent = _fill(upstream, 10)
     _send_all(sink)
     assert take_all(channel) == sent
@@ -75,6 +86,59 @@ def test_tls_sink_refuses_an_untrusted_certificate(
     _fill(upstream, 1)
     with pytest.raises(EventDeliveryException):
         sink.process()
+
+
+SUITE = "ECDHE-RSA-AES128-GCM-SHA256"
+
+
+@pytest.mark.parametrize(("source_excludes", "delivered"), [("", True), (SUITE, False)],
+                         ids=["suite-allowed", "suite-excluded"])
+def test_tls_source_applies_exclude_cipher_suites(
+    start_source: StartSource, start_sink: StartSink, channel: Channel,
+    tls_certificate: tuple[Path, Path], source_excludes: str, delivered: bool,
+) -> None:
+    """Until flume_sdk's TLS, exclude-cipher-suites was accepted and ignored."""
+    _, sink, upstream = _tls_pair(
+        start_source, start_sink, channel, tls_certificate,
+        {"exclude-cipher-suites": source_excludes} if source_excludes else {},
+        {"exclude-protocols": "TLSv1.3", "include-cipher-suites": SUITE})
+    sent = _fill(upstream, 3)
+    if delivered:
+        _send_all(sink)
+        assert take_all(channel) == sent
+    else:
+        with pytest.raises(EventDeliveryException):
+            sink.process()
+        assert take_all(upstream) == sent  # rolled back, kept for the retry
+
+
+@pytest.mark.parametrize("component", ["source", "sink"])
+def test_tls_protocols_older_than_tls12_are_refused_at_config_time(component: str) -> None:
+    props = {"ssl": "true", "include-protocols": "TLSv1 TLSv1.2", "port": "1"}
+    with pytest.raises(ConfigurationError, match=r"include-protocols: \['TLSv1'\] are never"):
+        if component == "source":
+            AvroSource.from_config("r1", {"bind": "0.0.0.0", "keystore": "ks.pem", **props})
+        else:
+            AvroSink.from_config("k1", {"hostname": "127.0.0.1", **props})
+
+
+def test_tls_source_requiring_client_certificates_admits_only_clients_with_one(
+    start_source: StartSource, start_sink: StartSink, channel: Channel,
+    tls_certificate: tuple[Path, Path],
+) -> None:
+    cert, key = tls_certificate
+    source, anonymous, upstream = _tls_pair(
+        start_source, start_sink, channel, tls_certificate,
+        {"ssl.cafile": str(cert), "ssl.requireClientCert": "true"}, {})
+    _fill(upstream, 1)
+    with pytest.raises(EventDeliveryException):
+        anonymous.process()
+    context = ssl.create_default_context(cafile=str(cert))
+    context.load_cert_chain(cert, key)
+    with AvroRpcClient("127.0.0.1", source.port, request_timeout=5,
+                       ssl_context=context) as client:
+        client.append({"headers": {}, "body": b"signed"})
+    assert [e.body for e in take_all(channel)] == [b"signed"]
 
 
 def test_source_counts_calls_and_events(

@@ -12,9 +12,8 @@ from collections.abc import Iterator
 
 import attrs
 
-from flume_sdk import at_least, in_range, namespace, setting
+from flume_sdk import TlsServerSettings, at_least, in_range, namespace, setting
 from flume_source_syslog._parser import parse_keep_fields
-from flume_source_syslog._tls import cipher_spec, tls_versions
 
 __all__ = ["MultiportSyslogTcpSettings", "SyslogTcpSettings", "SyslogUdpSettings"]
 
@@ -76,7 +75,9 @@ class _Common:
 
 
 @attrs.frozen(kw_only=True)
-class _Tcp(_Common):
+class _Tcp(TlsServerSettings, _Common):
+    """The TCP sources' keys; TLS (``TlsServerSettings``) checks its keys after ``_Common``'s."""
+
     event_size: int = setting("eventSize", default=2500, validator=at_least(10))
     read_buffer_bytes: int = setting(
         "readBufferBytes", default=262144, validator=at_least(1024),
@@ -84,39 +85,6 @@ class _Tcp(_Common):
     num_processors: int | None = setting(
         "numProcessors", default=None,
         help="Flume's MINA thread count: accepted with a warning; one asyncio thread serves all")
-    ssl: bool = setting(default=False, help="serve TLS")
-    ssl_certfile: str = setting("ssl.certfile", default="", aliases=("keystore",),
-                                help="PEM certificate chain (may hold the key)")
-    ssl_keyfile: str = setting("ssl.keyfile", default="", help="PEM key, if not in the chain")
-    keystore_password: str = setting("keystore-password", default="",
-                                     help="passphrase of the PEM private key")
-    keystore_type: str = setting("keystore-type", default="PEM", help="only PEM is read")
-    include_protocols: tuple[str, ...] = setting("include-protocols", default=(),
-                                                 help="TLS versions offered (TLSv1.2 TLSv1.3)")
-    exclude_protocols: tuple[str, ...] = setting("exclude-protocols", default=("SSLv3",))
-    include_cipher_suites: tuple[str, ...] = setting("include-cipher-suites", default=(),
-                                                     help="OpenSSL names, TLS 1.2")
-    exclude_cipher_suites: tuple[str, ...] = setting("exclude-cipher-suites", default=(),
-                                                     help="OpenSSL names, TLS 1.2")
-    ssl_cafile: str = setting("ssl.cafile", default="", help="CA bundle for client certificates")
-    ssl_require_client_cert: bool = setting("ssl.requireClientCert", default=False)
-
-    def problems(self) -> Iterator[tuple[str, str]]:
-        yield from super().problems()
-        if self.ssl and not self.ssl_certfile:
-            yield "ssl.certfile", "must name a PEM certificate file when ssl = true (or keystore)"
-        if self.keystore_type.upper() != "PEM":
-            yield "keystore-type", (
-                f"only PEM is read (got {self.keystore_type!r}); convert with keytool "
-                "-importkeystore to PKCS12, then openssl pkcs12 -in ks.p12 -out ks.pem")
-        try:
-            tls_versions(self.include_protocols, self.exclude_protocols)
-        except ValueError as exc:
-            yield "include-protocols", str(exc)
-        try:
-            cipher_spec(self.include_cipher_suites, self.exclude_cipher_suites)
-        except ValueError as exc:
-            yield "include-cipher-suites", str(exc)
 
 
 @attrs.frozen(kw_only=True)

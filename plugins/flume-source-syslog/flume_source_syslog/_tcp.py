@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 from typing import Any, ClassVar
 
 from flume_sdk import SYSTEM_CLOCK, Clock, EventDrivenSource
@@ -20,7 +19,6 @@ from flume_source_syslog._loop import BatchDelivery, LoopThread, reverse_dns
 from flume_source_syslog._parser import SyslogParser
 from flume_source_syslog._settings import MultiportSyslogTcpSettings, SyslogTcpSettings
 from flume_source_syslog._stream import SyslogStream
-from flume_source_syslog._tls import server_context
 
 __all__ = ["MultiportSyslogTcpSource", "SyslogTcpSource"]
 
@@ -146,7 +144,7 @@ class _TcpSource(EventDrivenSource):
 
     async def _listen(self) -> list[asyncio.Server]:
         loop = asyncio.get_running_loop()
-        context = self._ssl_context()
+        context = self.settings.server_ssl_context(self.name)
         servers = []
         for port in self._ports():
             parser = SyslogParser(
@@ -172,20 +170,6 @@ class _TcpSource(EventDrivenSource):
             connection.stop()
         for server in self._servers:
             await server.wait_closed()
-
-    def _ssl_context(self) -> ssl.SSLContext | None:
-        settings = self.settings
-        if not settings.ssl:
-            return None
-        return server_context(
-            certfile=settings.ssl_certfile,
-            keyfile=settings.ssl_keyfile,
-            password=settings.keystore_password,
-            cafile=settings.ssl_cafile,
-            require_client_cert=settings.ssl_require_client_cert,
-            protocols=(settings.include_protocols, settings.exclude_protocols),
-            ciphers=(settings.include_cipher_suites, settings.exclude_cipher_suites),
-        )
 
 
 class SyslogTcpSource(_TcpSource):

@@ -93,19 +93,39 @@ def test_udp_honours_charset_for_its_port() -> None:
     assert event.body == "café".encode()
 
 
+TLS_ON = {"ssl": "true", "keystore": "server.pem"}
+
+
+# The checks themselves are flume_sdk's (tests/kernel/test_tls.py); these prove both TCP
+# sources run them, and report them with the source's other problems.
 @pytest.mark.parametrize(("extra", "key", "expected"), [
-    ({"ssl": "true"}, "ssl.certfile", "PEM certificate"),
-    ({"keystore-type": "JKS"}, "keystore-type", "only PEM"),
-    ({"include-protocols": "TLSv1"}, "include-protocols", "never offered"),
-    ({"exclude-protocols": "TLSv1.2 TLSv1.3"}, "include-protocols", "no TLS protocol left"),
-    ({"include-protocols": "TLSv9"}, "include-protocols", "unknown TLS protocol"),
-    ({"include-cipher-suites": "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},
+    ({"ssl": "true"}, "keystore", "PEM certificate"),
+    ({**TLS_ON, "keystore-type": "JKS"}, "keystore-type", "only PEM"),
+    ({**TLS_ON, "include-protocols": "TLSv1"}, "include-protocols", "never offered"),
+    ({**TLS_ON, "exclude-protocols": "TLSv1.2 TLSv1.3"}, "include-protocols",
+     "no TLS protocol left"),
+    ({**TLS_ON, "include-cipher-suites": "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},
      "include-cipher-suites", "OpenSSL names"),
+    ({**TLS_ON, "exclude-cipher-suites": "ECDHE-RSA-AES128-GCM-SHA265"},
+     "exclude-cipher-suites", "OpenSSL knows no cipher"),
+    (TLS_ON, "keystore", "cannot read 'server.pem'"),
 ])
 @pytest.mark.parametrize("kind", ["syslogtcp", "multiport_syslogtcp"])
 def test_tls_keys_are_checked(kind: str, extra: dict[str, str], key: str, expected: str) -> None:
     message = problems(kind, **extra)
     assert f"r1.{key}" in message and expected in message
+
+
+def test_tls_problems_are_reported_with_the_other_problems() -> None:
+    message = problems("syslogtcp", **{**TLS_ON, "include-protocols": "TLSv1",
+                                       "format.regex": "x"})
+    assert "r1.format.regex" in message and "r1.include-protocols" in message
+
+
+def test_tls_keys_are_not_checked_while_ssl_is_off() -> None:
+    """A Flume config keeps its TLS keys (Flume's default keystore-type is JKS) with ssl off."""
+    source = configure("syslogtcp", **{"keystore-type": "JKS", "include-protocols": "TLSv1"})
+    assert source.settings.server_ssl_context("r1") is None  # type: ignore[attr-defined]
 
 
 def test_tls_keys_are_not_keys_of_the_udp_source() -> None:

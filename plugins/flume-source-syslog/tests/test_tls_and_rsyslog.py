@@ -60,22 +60,6 @@ def start_tcp(channel: MemoryChannel) -> Iterator[Callable[..., SyslogTcpSource]
         source.stop()
 
 
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 and its key (PEM), made by the openssl CLI."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("the openssl command is missing; install it with: apt-get install -y openssl")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60)
-    return cert, key
-
-
 def _client_context(cert: Path, own: tuple[Path, Path] | None = None) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=str(cert))
     if own is not None:
@@ -93,8 +77,8 @@ def _send_tls(port: int, context: ssl.SSLContext, data: bytes) -> None:
             tls.unwrap()  # our close_notify; returns once the server answered with its own
 
 
-def test_tls_client_messages_arrive_parsed(start_tcp, channel, certificate) -> None:
-    cert, key = certificate
+def test_tls_client_messages_arrive_parsed(start_tcp, channel, tls_certificate) -> None:
+    cert, key = tls_certificate
     source = start_tcp(ssl="true", **{"ssl.certfile": str(cert), "ssl.keyfile": str(key)})
     _send_tls(source.ports[0], _client_context(cert),
               b"<13>Nov 21 05:26:28 h one\n<165>1 2026-11-21T05:26:28.5Z h app - - - two\n")
@@ -104,9 +88,9 @@ def test_tls_client_messages_arrive_parsed(start_tcp, channel, certificate) -> N
 
 
 def test_tls_source_requiring_client_certificates_refuses_a_client_without_one(
-    start_tcp, channel, certificate
+    start_tcp, channel, tls_certificate
 ) -> None:
-    cert, key = certificate
+    cert, key = tls_certificate
     source = start_tcp(ssl="true", **{"ssl.certfile": str(cert), "ssl.keyfile": str(key),
                                       "ssl.cafile": str(cert), "ssl.requireClientCert": "true"})
     with socket.create_connection(("127.0.0.1", source.ports[0]), timeout=10) as raw:
@@ -124,9 +108,9 @@ def test_tls_source_requiring_client_certificates_refuses_a_client_without_one(
 
 
 def test_plain_bytes_to_a_tls_port_deliver_nothing_and_do_not_stop_tls_clients(
-    start_tcp, channel, certificate
+    start_tcp, channel, tls_certificate
 ) -> None:
-    cert, key = certificate
+    cert, key = tls_certificate
     source = start_tcp(ssl="true", **{"ssl.certfile": str(cert), "ssl.keyfile": str(key)})
     with socket.create_connection(("127.0.0.1", source.ports[0]), timeout=10) as plain:
         plain.sendall(b"<13>Nov 21 05:26:28 h plaintext\n")
@@ -159,8 +143,8 @@ def _negotiated(port: int, context: ssl.SSLContext) -> str | None:
         return tls.version()
 
 
-def test_exclude_protocols_limits_the_tls_versions_offered(start_tcp, certificate) -> None:
-    cert, key = certificate
+def test_exclude_protocols_limits_the_tls_versions_offered(start_tcp, tls_certificate) -> None:
+    cert, key = tls_certificate
     only12 = start_tcp(ssl="true", **{"ssl.certfile": str(cert), "ssl.keyfile": str(key),
                                       "exclude-protocols": "SSLv3 TLSv1.3"})
     only13 = start_tcp(ssl="true", **{"ssl.certfile": str(cert), "ssl.keyfile": str(key),
