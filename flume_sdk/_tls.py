@@ -56,7 +56,9 @@ class _KeyProblem(ValueError):
 # -- protocols and cipher suites ---------------------------------------------------------------
 
 
-def _versions(include: Sequence[str], exclude: Sequence[str]) -> tuple[ssl.TLSVersion, ...]:
+def _versions(
+    include: Sequence[str], exclude: Sequence[str]
+) -> tuple[ssl.TLSVersion, ssl.TLSVersion]:
     """The lowest and highest TLS version ``include-protocols`` minus ``exclude-protocols`` leave."""
     unknown = [p for p in (*include, *exclude) if p not in _OFFERED and p not in _NEVER]
     if unknown:
