@@ -19,6 +19,10 @@ Handlers (``handler``; Flume's class names work):
 
 Each connection is served on its own thread with a socket timeout, so a client
 sending garbage or stalling never holds up the others.
+
+HTTPS: ``ssl = true`` (or Flume's older ``enableSSL``) with Flume's SSL keys in Python's
+terms (a PEM ``keystore``; see :class:`flume_sdk.TlsServerSettings`). The TLS handshake
+runs on the connection's own thread, under the same timeout.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import contextlib
 import json
 import logging
 import socket
+import sys
 import threading
 from collections.abc import Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,6 +48,7 @@ from flume_sdk import (
     ConfigurationError,
     Event,
     EventDrivenSource,
+    TlsServerSettings,
     at_least,
     in_range,
     namespace,
@@ -172,8 +178,8 @@ def _handler_class(name: str) -> type:
     return cls
 
 
-@attrs.frozen(kw_only=True)
-class HTTPSourceSettings:
+@attrs.frozen(kw_only=True, slots=False)
+class HTTPSourceSettings(TlsServerSettings):
     port: int = setting(required=True, validator=in_range(0, 65535), help="TCP port (0 = any)")
     bind: str = setting(default="0.0.0.0", help="address to listen on")
     handler: str = setting(default="org.apache.flume.source.http.JSONHandler",
@@ -184,8 +190,7 @@ class HTTPSourceSettings:
                                      help="largest request body; larger ones get 413")
     request_timeout: int = setting(default=30_000, validator=at_least(1),
                                    help="ms a client may stay silent mid-request")
-    ssl: bool = setting(default=False, aliases=("enableSSL",),
-                        help="TLS is not supported yet; must be false")
+    ssl: bool = setting(default=False, aliases=("enableSSL",), help="serve HTTPS")
     jetty: dict[str, str] = namespace(
         "QueuedThreadPool.", help="Jetty tuning keys: accepted and ignored")
     jetty_http: dict[str, str] = namespace(
@@ -195,8 +200,7 @@ class HTTPSourceSettings:
 
     def problems(self) -> Iterator[tuple[str, str]]:
         """The handler and its keys are checked here, so typos fail at configuration time."""
-        if self.ssl:
-            yield "ssl", "TLS is not supported by this source yet; put a TLS proxy in front"
+        yield from super().problems()
         try:
             _build_handler(self.handler, self.handler_properties)
         except ConfigurationError as exc:
@@ -226,6 +230,11 @@ class _Server(ThreadingHTTPServer):
         with self.connections_lock:
             self.connections.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A connection that failed (a bad TLS handshake, a reset) is logged in one line."""
+        exc = sys.exc_info()[1]
+        log.warning("http source: connection from %s:%s failed: %s", *client_address[:2], exc)
 
     def drop_connections(self) -> None:
         with self.connections_lock:
@@ -261,7 +270,11 @@ class HTTPSource(EventDrivenSource):
         return int(self._server.server_address[1]) if self._server else self.settings.port
 
     def do_start(self) -> None:
+        context = self.settings.server_ssl_context(self.name)
         server = _Server((self.settings.bind, self.settings.port), _request_handler(self))
+        if context is not None:
+            server.socket = context.wrap_socket(server.socket, server_side=True,
+                                                do_handshake_on_connect=False)
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"{self.name}-http", daemon=True)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import ssl
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -160,3 +162,40 @@ def test_stop_releases_the_port_even_with_an_idle_client_connected(
     again.set_channel_processor(ChannelProcessor(ReplicatingSelector([channel])))
     again.start()
     again.stop()
+
+
+# -- HTTPS ------------------------------------------------------------------------------------
+
+
+def post_tls(port: int, body: bytes, cert: Path) -> tuple[int, str]:
+    context = ssl.create_default_context(cafile=str(cert))
+    conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=context)
+    try:
+        conn.request("POST", "/", body=body)
+        response = conn.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        conn.close()
+
+
+def test_https_commits_before_200(make: Make, channel: MemoryChannel,
+                                  tls_certificate: tuple[Path, Path]) -> None:
+    cert, key = tls_certificate
+    source = make(ssl="true", keystore=str(cert), **{"ssl.keyfile": str(key)})
+    assert post_tls(source.port, flume_json(({"a": "1"}, "over tls")), cert) == (200, "")
+    assert drain(channel) == [Event(b"over tls", {"a": "1"})]
+
+
+def test_plain_http_to_an_https_port_fails_alone(make: Make, channel: MemoryChannel,
+                                                 tls_certificate: tuple[Path, Path]) -> None:
+    cert, key = tls_certificate
+    source = make(enableSSL="true", keystore=str(cert), **{"ssl.keyfile": str(key)})
+    with pytest.raises((http.client.HTTPException, OSError)):
+        post(source.port, flume_json(({}, "plain")))
+    assert post_tls(source.port, flume_json(({}, "after")), cert) == (200, "")
+    assert drain(channel) == [Event(b"after", {})]
+
+
+def test_https_without_a_keystore_names_the_key() -> None:
+    with pytest.raises(ConfigurationError, match="keystore"):
+        HTTPSource.from_config("r1", {"port": "0", "ssl": "true"})
