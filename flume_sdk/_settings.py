@@ -56,6 +56,7 @@ class SettingDoc:
     default: str
     required: bool
     help: str
+    aliases: tuple[str, ...] = ()
 
 
 def setting(
@@ -344,7 +345,7 @@ def _construct(run: _Parse, cls: type[T], values: dict[str, Any]) -> T:
 
 
 def describe_settings(cls: type) -> list[SettingDoc]:
-    """Document every key of a settings class (key, type, default, required, help)."""
+    """Document every key of a settings class (key, type, default, required, help, aliases)."""
     docs = []
     for field in _resolved_fields(cls):
         if _NAMESPACE in field.metadata:
@@ -357,6 +358,7 @@ def describe_settings(cls: type) -> list[SettingDoc]:
             required = default is attrs.NOTHING
             shown = "" if required else repr(default)
             type_name = getattr(field.type, "__name__", str(field.type))
-            docs.append(SettingDoc(_key_of(field), type_name, shown, required,
-                                   field.metadata[_SPEC].help))
+            spec = field.metadata[_SPEC]
+            docs.append(SettingDoc(_key_of(field), type_name, shown, required, spec.help,
+                                   spec.aliases))
     return docs

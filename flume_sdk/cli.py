@@ -224,7 +224,7 @@ def _settings_docs(registry: PluginRegistry, info: PluginInfo) -> list[SettingDo
 
 
 def _doc(doc: SettingDoc) -> dict[str, object]:
-    return {k: getattr(doc, k) for k in ("key", "type", "default", "required", "help")}
+    return {k: getattr(doc, k) for k in ("key", "type", "default", "required", "help", "aliases")}
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from flume_sdk import (
@@ -73,3 +75,18 @@ def test_kernel_components_are_registered_through_entry_points() -> None:
                        (PluginKind.SINK, "null"), (PluginKind.CHANNEL_SELECTOR, "multiplexing"),
                        (PluginKind.SINK_PROCESSOR, "failover")]:
         assert (kind, name) in names
+
+
+def test_plugins_check_json_documents_every_key_with_its_aliases(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from flume_sdk.cli import main
+
+    assert main(["plugins", "--check", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert all(row["status"] == "ok" for row in rows), [r for r in rows if r["status"] != "ok"]
+    http = next(r for r in rows if r["kind"] == "source" and r["type"] == "http")
+    keys = {doc["key"]: doc for doc in http["settings"]}
+    assert keys["ssl"]["aliases"] == ["enableSSL"]
+    assert keys["port"]["required"] is True
+    assert "keystore" in keys
