@@ -42,6 +42,7 @@ from flume_sdk._settings import (
     one_of,
     parse_settings,
     setting,
+    settings_warnings,
     to_bool,
 )
 from flume_sdk._sink import BatchSink, Sink
@@ -121,6 +122,7 @@ __all__ = [
     "parse_settings",
     "resolve_serializer",
     "setting",
+    "settings_warnings",
     "to_bool",
     "write_atomically",
 ]

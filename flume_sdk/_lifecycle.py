@@ -12,8 +12,8 @@ import attrs
 
 from flume_sdk._clock import SYSTEM_CLOCK, Clock
 from flume_sdk._counters import Counter
-from flume_sdk._errors import Location
-from flume_sdk._settings import parse_settings
+from flume_sdk._errors import Location, Problem
+from flume_sdk._settings import parse_settings, settings_warnings
 
 __all__ = ["Component", "LifecycleState", "NoSettings"]
 
@@ -60,6 +60,7 @@ class Component:
         self.lifecycle_state = LifecycleState.IDLE
         self.last_error: BaseException | None = None
         self._lifecycle_lock = threading.RLock()
+        self.config_warnings: list[Problem] = []
 
     @classmethod
     def from_config(
@@ -73,13 +74,19 @@ class Component:
     ) -> Self:
         """Build from Flume properties (``{"capacity": "1000"}``), validating every key.
 
+        What the settings warn about (their ``warnings()``) is kept in ``config_warnings``;
+        the agent logs it and ``flume-ng validate`` prints it.
+
         Raises:
             ConfigurationError: listing every problem in the properties.
         """
+        path = component or name
         settings: Any = parse_settings(
-            cls.Settings, properties or {}, component=component or name, locations=locations
+            cls.Settings, properties or {}, component=path, locations=locations
         )
-        return cls(name, settings, clock=clock)
+        built = cls(name, settings, clock=clock)
+        built.config_warnings = settings_warnings(settings, component=path, locations=locations)
+        return built
 
     def start(self) -> None:
         """Start; a second call while started does nothing. On failure the state is ERROR."""

@@ -57,6 +57,7 @@ class _Build:
     clock: Clock
     running: Pipeline | None = None
     problems: list[Problem] = attrs.Factory(list)
+    warnings: list[Problem] = attrs.Factory(list)
 
     def fail(self, component: ComponentConfig | str, message: str, key: str | None = None,
              suggestion: str | None = None) -> None:
@@ -82,6 +83,7 @@ class _Build:
         try:
             built: object = cls.from_config(  # type: ignore[attr-defined]
                 *args, props, component=conf.path, locations=locations, **kwargs)
+            self.warnings.extend(getattr(built, "config_warnings", ()))
             return built
         except ConfigurationError as exc:
             self.problems.extend(exc.problems)
@@ -128,7 +130,7 @@ def build_pipeline(
                    suggestion=f"list components in {config.name}.sources / {config.name}.sinks")
     if build.problems and not lenient:
         raise ConfigurationError(build.problems)
-    pipeline.warnings.extend(build.problems)
+    pipeline.warnings.extend([*build.warnings, *build.problems])
     return pipeline
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "one_of",
     "parse_settings",
     "setting",
+    "settings_warnings",
     "to_bool",
 ]
 
@@ -283,6 +284,23 @@ def parse_settings(
         _parse_field(run, field, properties, values, consumed, known)
     _report_unknown(run, properties, consumed, known)
     return _construct(run, cls, values)
+
+
+def settings_warnings(
+    settings: object, *, component: str, locations: Mapping[str, Location] | None = None
+) -> list[Problem]:
+    """What a valid settings object warns about, from its optional ``warnings()`` method.
+
+    ``warnings()`` yields ``(key, message)`` pairs, like ``problems()``: keys that are
+    accepted but have no effect here, deprecated spellings, values that are unwise.
+    ``flume-ng validate`` prints them and the agent logs them, with ``file:line``.
+    """
+    check = getattr(settings, "warnings", None)
+    if not callable(check):
+        return []
+    where = locations or {}
+    return [Problem(component, message, key, where.get(key) if key else None, severity="warning")
+            for key, message in check()]
 
 
 def _parse_field(

@@ -20,7 +20,6 @@ Where Python's ``ssl`` differs from Java's:
 from __future__ import annotations
 
 import functools
-import logging
 import ssl
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -34,7 +33,6 @@ from flume_sdk._settings import setting
 
 __all__ = ["TlsClientSettings", "TlsServerSettings"]
 
-log = logging.getLogger("flume_sdk.tls")
 
 _OFFERED = {"TLSv1.2": ssl.TLSVersion.TLSv1_2, "TLSv1.3": ssl.TLSVersion.TLSv1_3}
 _NEVER = frozenset({"SSLv2", "SSLv2Hello", "SSLv3", "TLSv1", "TLSv1.1"})
@@ -306,7 +304,7 @@ class TlsClientSettings(_TlsSettings):
     truststore_type: str = setting("truststore-type", default="PEM", help="only PEM is read")
 
     def client_ssl_context(self, component: str) -> SSLContext | None:
-        """The client context (``None`` when ``ssl`` is false); logs the keys it does not use.
+        """The client context (``None`` when ``ssl`` is false).
 
         Args:
             component: the component's config path, for messages (``a1.sinks.k1``).
@@ -314,13 +312,17 @@ class TlsClientSettings(_TlsSettings):
         Raises:
             ConfigurationError: a key names an unusable file or value.
         """
-        if self.ssl and self.truststore_password:
-            log.warning("%s: truststore-password is not used: a PEM truststore has no password",
-                        component)
-        if self.ssl and self.trust_all_certs and self.truststore:
-            log.warning("%s: truststore is not used: trust-all-certs = true accepts any "
-                        "certificate", component)
         return self._context_or_none(component)
+
+    def warnings(self) -> Iterable[tuple[str, str]]:
+        """Keys that are accepted but do nothing, after those of the next settings base."""
+        parent = getattr(super(), "warnings", None)
+        if callable(parent):
+            yield from parent()
+        if self.ssl and self.truststore_password:
+            yield "truststore-password", "is not used: a PEM truststore has no password"
+        if self.ssl and self.trust_all_certs and self.truststore:
+            yield "truststore", "is not used: trust-all-certs = true accepts any certificate"
 
     def _key_problems(self) -> _Problems:
         yield from super()._key_problems()

@@ -198,6 +198,12 @@ class HTTPSourceSettings(TlsServerSettings):
     jetty_connector: dict[str, str] = namespace(
         "ServerConnector.", help="Jetty tuning keys: accepted and ignored")
 
+    def warnings(self) -> Iterator[tuple[str, str]]:
+        for prefix, keys in (("QueuedThreadPool.", self.jetty), ("HttpConfiguration.", self.jetty_http),
+                             ("ServerConnector.", self.jetty_connector)):
+            for key in keys:
+                yield prefix + key, "Jetty tuning key: accepted for compatibility, no effect here"
+
     def problems(self) -> Iterator[tuple[str, str]]:
         """The handler and its keys are checked here, so typos fail at configuration time."""
         yield from super().problems()
@@ -261,8 +267,6 @@ class HTTPSource(EventDrivenSource):
         self.handler = _build_handler(self.settings.handler, self.settings.handler_properties)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
-        if self.settings.jetty or self.settings.jetty_http or self.settings.jetty_connector:
-            log.warning("%s: Jetty tuning keys are accepted for compatibility and ignored", name)
 
     @property
     def port(self) -> int:

@@ -199,3 +199,21 @@ def test_plain_http_to_an_https_port_fails_alone(make: Make, channel: MemoryChan
 def test_https_without_a_keystore_names_the_key() -> None:
     with pytest.raises(ConfigurationError, match="keystore"):
         HTTPSource.from_config("r1", {"port": "0", "ssl": "true"})
+
+
+def test_validate_prints_jetty_keys_as_warnings_with_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from flume_sdk.cli import main
+
+    conf = tmp_path / "a.conf"
+    conf.write_text("a1.sources = r1\na1.channels = c1\na1.sinks = k1\n"
+                    "a1.sources.r1.type = http\na1.sources.r1.port = 0\n"
+                    "a1.sources.r1.channels = c1\n"
+                    "a1.sources.r1.QueuedThreadPool.maxThreads = 10\n"
+                    "a1.channels.c1.type = memory\n"
+                    "a1.sinks.k1.type = null\na1.sinks.k1.channel = c1\n")
+    assert main(["validate", "-f", str(conf), "-n", "a1"]) == 0
+    err = capsys.readouterr().err
+    assert (f"warning: {conf}:7: a1.sources.r1.QueuedThreadPool.maxThreads: Jetty tuning key"
+            in err), err

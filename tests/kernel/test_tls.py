@@ -14,7 +14,6 @@ from typing import Any
 
 import attrs
 import pytest
-from flume_testkit.drivers import LogRecorder
 from flume_testkit.tls import self_signed_certificate
 
 from flume_sdk import (
@@ -23,6 +22,7 @@ from flume_sdk import (
     TlsServerSettings,
     parse_settings,
     setting,
+    settings_warnings,
 )
 
 # -- settings classes built on the bases, the way plugins build theirs ------------------------
@@ -301,11 +301,15 @@ def test_truststore_password_is_accepted_with_a_warning_naming_the_component(
 ) -> None:
     settings = client(ssl="true", truststore=str(tls_certificate[0]),
                       **{"truststore-password": "changeit"})
-    with LogRecorder("flume_sdk.tls") as recorder:
-        settings.client_ssl_context("a1.sinks.k1")
-    [record] = recorder.records
-    assert record.levelname == "WARNING"
-    assert "a1.sinks.k1: truststore-password is not used" in record.getMessage()
+    [warning] = settings_warnings(settings, component="a1.sinks.k1")
+    assert warning.severity == "warning"
+    assert str(warning) == ("a1.sinks.k1.truststore-password: is not used: a PEM truststore has "
+                            "no password")
+
+
+def test_no_warning_when_ssl_is_off() -> None:
+    settings = client(**{"truststore-password": "changeit"})
+    assert settings_warnings(settings, component="a1.sinks.k1") == []
 
 
 # -- problems() chaining ------------------------------------------------------------------------

@@ -11,7 +11,6 @@ together with ``zookeeperConnect``, is accepted with a warning.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Self
 
@@ -30,7 +29,6 @@ __all__ = [
     "translate_deprecated",
 ]
 
-log = logging.getLogger("flume_kafka.config")
 
 
 @attrs.frozen
@@ -97,24 +95,24 @@ CHANNEL_KEYS: tuple[Deprecated, ...] = (
 )
 
 
-def _where(location: Location | None) -> str:
-    return f" ({location})" if location else ""
-
-
 def translate_deprecated(
     properties: Mapping[str, Any],
     locations: Mapping[str, Location] | None,
     table: tuple[Deprecated, ...],
     component: str,
 ) -> tuple[dict[str, Any], dict[str, Location], list[Problem]]:
-    """Rewrite the deprecated keys of ``table`` in ``properties``; log one warning per key.
+    """Rewrite the deprecated keys of ``table`` in ``properties``.
 
     Returns:
-        the rewritten properties, their locations, and the problems (rejected keys,
-        values that do not convert).
+        the rewritten properties, their locations, and the problems: errors (rejected
+        keys, values that do not convert) and one warning per deprecated key.
     """
     props, locs = dict(properties), dict(locations or {})
     problems: list[Problem] = []
+
+    def warn(key: str, message: str, where: Location | None) -> None:
+        problems.append(Problem(component, message, key, where, severity="warning"))
+
     for entry in table:
         if entry.old not in props:
             continue
@@ -122,28 +120,21 @@ def translate_deprecated(
         if isinstance(entry, Rejected):
             problems.append(Problem(component, entry.why, entry.old, where, entry.fix))
         elif isinstance(entry, Ignored):
-            log.warning("%s: deprecated key %s %s%s", component, entry.old, entry.why,
-                        _where(where))
+            warn(entry.old, f"deprecated key {entry.why}", where)
         elif entry.new in props:
-            log.warning("%s: deprecated key %s ignored because %s is set too%s; remove it",
-                        component, entry.old, entry.new, _where(where))
+            warn(entry.old, f"deprecated key ignored because {entry.new} is set too; remove it",
+                 where)
         else:
-            _rename(entry, value, where, props, locs, problems, component)
+            try:
+                props[entry.new] = entry.convert(value) if isinstance(value, str) else value
+            except ValueError as exc:
+                problems.append(Problem(component, f"{exc} (deprecated key for {entry.new})",
+                                        entry.old, where))
+                continue
+            if where is not None:
+                locs[entry.new] = where
+            warn(entry.old, f"deprecated key read as {entry.new}; rename it", where)
     return props, locs, problems
-
-
-def _rename(entry: Renamed, value: Any, where: Location | None, props: dict[str, Any],
-            locs: dict[str, Location], problems: list[Problem], component: str) -> None:
-    try:
-        props[entry.new] = entry.convert(value) if isinstance(value, str) else value
-    except ValueError as exc:
-        problems.append(Problem(component, f"{exc} (deprecated key for {entry.new})",
-                                entry.old, where))
-        return
-    if where is not None:
-        locs[entry.new] = where
-    log.warning("%s: deprecated key %s read as %s%s; rename it", component, entry.old,
-                entry.new, _where(where))
 
 
 class DeprecatedKeys:
@@ -167,13 +158,15 @@ class DeprecatedKeys:
             ConfigurationError: every problem, of the deprecated keys and of the rest.
         """
         path = component or name
-        props, locs, problems = translate_deprecated(properties or {}, locations,
-                                                     cls.deprecated_keys, path)
+        props, locs, found = translate_deprecated(properties or {}, locations,
+                                                  cls.deprecated_keys, path)
+        errors = [p for p in found if p.severity == "error"]
         try:
             built: Self = super().from_config(  # type: ignore[misc]
                 name, props, clock=clock, component=path, locations=locs)
         except ConfigurationError as exc:
-            raise ConfigurationError([*problems, *exc.problems]) from exc
-        if problems:
-            raise ConfigurationError(problems)
+            raise ConfigurationError([*errors, *exc.problems]) from exc
+        if errors:
+            raise ConfigurationError(errors)
+        built.config_warnings[:0] = [p for p in found if p.severity == "warning"]
         return built

@@ -2,43 +2,36 @@
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 from flume_kafka import KafkaChannel, KafkaSink, KafkaSource
 
-from flume_sdk import ConfigurationError, Location
+from flume_sdk import Component, ConfigurationError, Location
 
 _SERVERS = {"kafka.bootstrap.servers": "127.0.0.1:9"}
 
 
-def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records
-            if r.name == "flume_kafka.config" and r.levelno == logging.WARNING]
+def _warnings(component: Component) -> list[str]:
+    return [str(p) for p in component.config_warnings if p.severity == "warning"]
 
 
-def test_old_sink_keys_map_to_new_keys_with_one_warning_each(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.WARNING, "flume_kafka.config")
+def test_old_sink_keys_map_to_new_keys_with_one_warning_each() -> None:
     sink = KafkaSink.from_config("k1", {"brokerList": "h:1", "topic": "t", "batchSize": "7",
                                         "requiredAcks": "1"}, component="a1.sinks.k1")
     settings = sink.settings
     assert (settings.bootstrap_servers, settings.topic, settings.batch_size,
             settings.producer) == ("h:1", "t", 7, {"acks": "1"})
-    assert sorted(_warnings(caplog)) == [
-        "a1.sinks.k1: deprecated key batchSize read as flumeBatchSize; rename it",
-        "a1.sinks.k1: deprecated key brokerList read as kafka.bootstrap.servers; rename it",
-        "a1.sinks.k1: deprecated key requiredAcks read as kafka.producer.acks; rename it",
-        "a1.sinks.k1: deprecated key topic read as kafka.topic; rename it",
+    assert sorted(_warnings(sink)) == [
+        "a1.sinks.k1.batchSize: deprecated key read as flumeBatchSize; rename it",
+        "a1.sinks.k1.brokerList: deprecated key read as kafka.bootstrap.servers; rename it",
+        "a1.sinks.k1.requiredAcks: deprecated key read as kafka.producer.acks; rename it",
+        "a1.sinks.k1.topic: deprecated key read as kafka.topic; rename it",
     ]
 
 
-def test_old_source_keys_map_to_new_keys(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, "flume_kafka.config")
+def test_old_source_keys_map_to_new_keys() -> None:
     source = KafkaSource.from_config("r1", {**_SERVERS, "topic": "a,b", "groupId": "g"})
     assert (source.settings.topics, source.group_id) == (("a", "b"), "g")
-    assert len(_warnings(caplog)) == 2
+    assert len(_warnings(source)) == 2
 
 
 def test_old_channel_keys_map_to_new_keys_read_smallest_offset_to_offset_reset() -> None:
@@ -49,12 +42,11 @@ def test_old_channel_keys_map_to_new_keys_read_smallest_offset_to_offset_reset()
         "h:1", "t", {"group.id": "g", "auto.offset.reset": "latest"})
 
 
-def test_new_key_wins_over_its_deprecated_spelling(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, "flume_kafka.config")
+def test_new_key_wins_over_its_deprecated_spelling() -> None:
     sink = KafkaSink.from_config("k1", {**_SERVERS, "kafka.topic": "new", "topic": "old"})
     assert sink.settings.topic == "new"
-    assert _warnings(caplog) == [
-        "k1: deprecated key topic ignored because kafka.topic is set too; remove it"]
+    assert _warnings(sink) == [
+        "k1.topic: deprecated key ignored because kafka.topic is set too; remove it"]
 
 
 def test_zookeeper_connect_is_rejected_with_the_fix_and_the_file_line() -> None:
@@ -81,11 +73,8 @@ def test_bad_value_of_a_deprecated_key_names_the_old_key() -> None:
         KafkaChannel.from_config("c1", {**_SERVERS, "readSmallestOffset": "maybe"})
 
 
-def test_migrate_zookeeper_offsets_is_accepted_with_a_warning(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.WARNING, "flume_kafka.config")
-    KafkaSource.from_config("r1", {**_SERVERS, "kafka.topics": "t",
+def test_migrate_zookeeper_offsets_is_accepted_with_a_warning() -> None:
+    source = KafkaSource.from_config("r1", {**_SERVERS, "kafka.topics": "t",
                                    "migrateZookeeperOffsets": "true"})
-    [warning] = _warnings(caplog)
-    assert "migrateZookeeperOffsets has no effect" in warning
+    [warning] = _warnings(source)
+    assert "migrateZookeeperOffsets: deprecated key has no effect" in warning

@@ -8,7 +8,7 @@ rejected with a message saying why (``format.*``), or, where it makes no sense i
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import attrs
 
@@ -50,7 +50,7 @@ class _Common:
     def ports_served(self) -> tuple[int, ...]:
         raise NotImplementedError
 
-    def problems(self) -> Iterator[tuple[str, str]]:
+    def problems(self) -> Iterable[tuple[str, str]]:
         """Checks across keys, reported with the other configuration errors."""
         for key in self.format:
             yield f"format.{key}", (
@@ -85,6 +85,12 @@ class _Tcp(TlsServerSettings, _Common):
     num_processors: int | None = setting(
         "numProcessors", default=None,
         help="Flume's MINA thread count: accepted with a warning; one asyncio thread serves all")
+
+    def warnings(self) -> Iterator[tuple[str, str]]:
+        if self.num_processors is not None:
+            yield "numProcessors", (
+                f"= {self.num_processors} has no effect: one asyncio thread serves every "
+                "connection of this source (Python threads would not parse in parallel)")
 
 
 @attrs.frozen(kw_only=True)

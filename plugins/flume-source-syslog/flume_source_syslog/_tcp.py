@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from flume_sdk import SYSTEM_CLOCK, Clock, EventDrivenSource
+from flume_sdk import EventDrivenSource
 from flume_source_syslog._loop import BatchDelivery, LoopThread, reverse_dns
 from flume_source_syslog._parser import SyslogParser
 from flume_source_syslog._settings import MultiportSyslogTcpSettings, SyslogTcpSettings
@@ -105,14 +105,6 @@ class _Connection(asyncio.BufferedProtocol):
 
 class _TcpSource(EventDrivenSource):
     settings: SyslogTcpSettings | MultiportSyslogTcpSettings
-
-    def __init__(self, name: str, settings: Any = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
-        super().__init__(name, settings, clock=clock)
-        if self.settings.num_processors is not None:
-            log.warning(
-                "%s: numProcessors = %d is accepted for compatibility and ignored: one asyncio "
-                "thread serves every connection of this source (Python threads would not parse "
-                "in parallel)", name, self.settings.num_processors)
 
     def do_start(self) -> None:
         self.connections: set[_Connection] = set()
