@@ -168,5 +168,5 @@ class DeprecatedKeys:
             raise ConfigurationError([*errors, *exc.problems]) from exc
         if errors:
             raise ConfigurationError(errors)
-        built.config_warnings[:0] = [p for p in found if p.severity == "warning"]
+        built.config_warnings[:0] = [p for p in found if p.severity == "warning"]  # type: ignore[attr-defined]
         return built
