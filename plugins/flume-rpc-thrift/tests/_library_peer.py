@@ -30,11 +30,13 @@ __all__ = [
 OK, FAILED = 0, 1
 
 
-def protocol_factory(name: str) -> Any:
-    """The library's protocol factory for ``compact`` or ``binary``."""
+def protocol_factory(name: str, *, accelerated: bool = False) -> Any:
+    """The library's protocol factory for ``compact`` or ``binary`` (C-accelerated if asked)."""
     if name == "binary":
-        return TBinaryProtocol.TBinaryProtocolFactory()
-    return TCompactProtocol.TCompactProtocolFactory()
+        return (TBinaryProtocol.TBinaryProtocolAcceleratedFactory() if accelerated
+                else TBinaryProtocol.TBinaryProtocolFactory())
+    return (TCompactProtocol.TCompactProtocolAcceleratedFactory() if accelerated
+            else TCompactProtocol.TCompactProtocolFactory())
 
 
 class _Struct(TBase):
@@ -56,13 +58,13 @@ class ThriftFlumeEvent(_Struct):
 
 class AppendArgs(_Struct):
     __slots__ = ("event",)
-    thrift_spec = (None, (1, TType.STRUCT, "event", [ThriftFlumeEvent, None], None))
+    thrift_spec = (None, (1, TType.STRUCT, "event", [ThriftFlumeEvent, ThriftFlumeEvent.thrift_spec], None))
 
 
 class AppendBatchArgs(_Struct):
     __slots__ = ("events",)
     thrift_spec = (None, (1, TType.LIST, "events",
-                          (TType.STRUCT, [ThriftFlumeEvent, None], False), None))
+                          (TType.STRUCT, [ThriftFlumeEvent, ThriftFlumeEvent.thrift_spec], False), None))
 
 
 class StatusResult(_Struct):
@@ -76,11 +78,13 @@ _ARGS = {"append": AppendArgs, "appendBatch": AppendBatchArgs}
 class LibraryClient:
     """The library's framed client: ``append_batch`` returns the status the source answered."""
 
-    def __init__(self, port: int, protocol: str = "compact", timeout: float = 5.0) -> None:
+    def __init__(self, port: int, protocol: str = "compact", timeout: float = 5.0, *,
+                 accelerated: bool = False) -> None:
         socket = TSocket.TSocket("127.0.0.1", port)
         socket.setTimeout(timeout * 1000)
         self._transport = TTransport.TFramedTransport(socket)
-        self._protocol = protocol_factory(protocol).getProtocol(self._transport)
+        factory = protocol_factory(protocol, accelerated=accelerated)
+        self._protocol = factory.getProtocol(self._transport)
         self._seqid = 0
         self._transport.open()
 
