@@ -21,6 +21,8 @@ _I16 = struct.Struct(">h")
 _FIELD = struct.Struct(">bh")
 _MAP = struct.Struct(">bbi")
 _LIST = struct.Struct(">bi")
+_EVENT_HEAD = b"\x0d\x00\x01\x0b\x0b"
+_BODY_HEAD = b"\x0b\x00\x02"
 _FIXED_SIZE = {TType.BOOL: 1, TType.BYTE: 1, TType.I16: 2, TType.I32: 4, TType.I64: 8,
                TType.DOUBLE: 8, TType.UUID: 16}
 
@@ -63,6 +65,16 @@ class BinaryWriter:
 
     def write_string(self, value: str) -> None:
         self.write_binary(value.encode())
+
+    def write_event(self, headers: dict[str, str], body: bytes) -> None:
+        """A ThriftFlumeEvent at once (the same bytes as the field-by-field calls)."""
+        parts = self._parts
+        parts.append(_EVENT_HEAD + _I32.pack(len(headers)))  # 1: map<string, string>
+        pack = _I32.pack
+        for key, value in headers.items():
+            k, v = key.encode(), value.encode()
+            parts += (pack(len(k)), k, pack(len(v)), v)
+        parts += (_BODY_HEAD, pack(len(body)), body, b"\x00")  # 2: binary, then stop
 
 
 class BinaryReader:
@@ -145,6 +157,36 @@ class BinaryReader:
 
     def read_string(self) -> str:
         return self.read_binary().decode(errors="replace")
+
+    def read_event(self) -> tuple[dict[str, str], bytes] | None:
+        """A ThriftFlumeEvent laid out as Flume writes it, or None (nothing consumed) when
+        it is laid out otherwise, or is broken: the field-by-field reader then takes over."""
+        data, pos, end = self._data, self._pos, len(self._data)
+        unpack = _I32.unpack_from
+        try:
+            if data[pos:pos + 5] != _EVENT_HEAD:
+                return None
+            (size,) = unpack(data, pos + 5)
+            pos += 9
+            headers = {}
+            for _ in range(size):
+                (n,) = unpack(data, pos)
+                key = data[pos + 4:pos + 4 + n].decode(errors="replace")
+                pos += 4 + n
+                (n,) = unpack(data, pos)
+                headers[key] = data[pos + 4:pos + 4 + n].decode(errors="replace")
+                pos += 4 + n
+            if data[pos:pos + 3] != _BODY_HEAD:
+                return None
+            (n,) = unpack(data, pos + 3)
+            body = data[pos + 7:pos + 7 + n]
+            pos += 7 + n
+            if n < 0 or pos >= end or data[pos] != 0:
+                return None
+        except struct.error:
+            return None
+        self._pos = pos + 1
+        return headers, body
 
     def skip(self, ttype: int) -> None:
         skip(self, ttype)

@@ -161,16 +161,7 @@ def codec(protocol: str) -> Codec:
 
 
 def _write_event(w: ProtocolWriter, event: HasHeadersAndBody) -> None:
-    w.struct_begin()
-    headers = event.headers
-    w.field_begin(TType.MAP, 1)
-    w.map_begin(TType.STRING, TType.STRING, len(headers))
-    for key, value in headers.items():
-        w.write_string(key)
-        w.write_string(value)
-    w.field_begin(TType.STRING, 2)
-    w.write_binary(event.body)
-    w.struct_end()
+    w.write_event(event.headers, event.body)
 
 
 FieldReaders = Mapping[tuple[int, int], Callable[[ProtocolReader], Any]]
@@ -210,6 +201,9 @@ def _read_event_list(r: ProtocolReader) -> list[Event]:
 
 
 def _read_event(r: ProtocolReader) -> Event:
+    fast = r.read_event()
+    if fast is not None:
+        return Event(body=fast[1], headers=fast[0])
     fields = _read_struct(r, _EVENT_FIELDS)
     try:
         return Event(body=fields[2], headers=fields[1])

@@ -70,6 +70,9 @@ class ProtocolReader(Protocol):
 
     def read_string(self) -> str: ...
 
+    def read_event(self) -> tuple[dict[str, str], bytes] | None:
+        """Fast path: (headers, body) of a ThriftFlumeEvent in Flume's layout, or None."""
+
     def skip(self, ttype: int) -> None:
         """Skip one value of ``ttype`` (a field this side does not know)."""
 
@@ -101,6 +104,9 @@ class ProtocolWriter(Protocol):
     def write_binary(self, value: bytes) -> None: ...
 
     def write_string(self, value: str) -> None: ...
+
+    def write_event(self, headers: dict[str, str], body: bytes) -> None:
+        """A whole ThriftFlumeEvent, as the field-by-field calls would write it."""
 
     def getvalue(self) -> bytes: ...
 

@@ -285,3 +285,20 @@ def test_oversized_frame_is_refused_from_its_length_word() -> None:
 def test_unframed_message_is_named(protocol: str) -> None:
     with pytest.raises(ProtocolMismatchError, match="TFramedTransport"):
         FrameDecoder().feed(codec(protocol).encode_call("append", 1, ONE))
+
+
+_events = st.lists(st.builds(Event, body=st.binary(max_size=300),
+                             headers=st.dictionaries(st.text(max_size=20), st.text(max_size=40),
+                                                     max_size=20)), max_size=20)
+
+
+@settings(max_examples=100, deadline=None)
+@given(events=_events, protocol=st.sampled_from(PROTOCOLS))
+def test_any_events_round_trip_and_the_library_agrees(events: list[Event],
+                                                      protocol: str) -> None:
+    payload = codec(protocol).encode_call("appendBatch", 1, events)
+    assert codec(protocol).decode_call(payload).events == events
+    assert _library_read(protocol, payload)[3].events == _library_events(events)
+    library = _library_write(protocol, "appendBatch", TMessageType.CALL, 1,
+                             AppendBatchArgs(events=_library_events(events)))
+    assert library == payload
