@@ -9,7 +9,6 @@ mid-frame) closes that connection and counts ``EventReadFail``.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -20,11 +19,8 @@ from flume_rpc_avro._ipfilter import IpFilter, parse_ip_filter_rules
 from flume_rpc_avro._protocol import AvroStatus
 from flume_rpc_avro._server import AvroRpcServer, ServerOptions
 from flume_sdk import (
-    SYSTEM_CLOCK,
-    ChannelException,
-    Clock,
     Event,
-    EventDrivenSource,
+    RpcSource,
     TlsServerSettings,
     at_least,
     in_range,
@@ -34,7 +30,6 @@ from flume_sdk import (
 
 __all__ = ["AvroSource", "AvroSourceSettings"]
 
-log = logging.getLogger("flume_rpc_avro.source")
 
 
 @attrs.frozen(kw_only=True)
@@ -66,35 +61,15 @@ class AvroSourceSettings(TlsServerSettings):
                 yield "ipFilterRules", str(exc)
 
 
-class AvroSource(EventDrivenSource):
+class AvroSource(RpcSource):
     """Receive events from Avro sinks and ``avro-client`` (Java Flume's or ours)."""
 
     Settings: ClassVar[type] = AvroSourceSettings
     settings: AvroSourceSettings
 
-    def __init__(self, name: str, settings: Any = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
-        super().__init__(name, settings, clock=clock)
-        self._server: AvroRpcServer | None = None
-
-    @property
-    def port(self) -> int:
-        """The bound port (useful with ``port = 0``)."""
-        return self._server.port if self._server else self.settings.port
-
-    def do_start(self) -> None:
-        server = AvroRpcServer(
-            self._options(), self._handle,
-            on_bad_input=self._bad_input, on_connections=self._connections,
-        )
-        server.start()
-        self._server = server
-        log.info("Avro source %s listening on %s:%d", self.name, self.settings.bind, server.port)
-
-    def do_stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.stop()
-        self.counter.set("OpenConnectionCount", 0)
+    def make_server(self) -> AvroRpcServer:
+        return AvroRpcServer(self._options(), self._handle, on_bad_input=self.count_bad_input,
+                             on_connections=self.count_connections)
 
     def _options(self) -> ServerOptions:
         s = self.settings
@@ -109,23 +84,5 @@ class AvroSource(EventDrivenSource):
 
     def _handle(self, message: str, raw_events: list[dict[str, Any]]) -> AvroStatus:
         events = [Event(body=e["body"], headers=e["headers"]) for e in raw_events]
-        single = message == "append"
-        counter = self.counter
-        counter.incr("AppendReceivedCount" if single else "AppendBatchReceivedCount")
-        counter.incr("EventReceivedCount", len(events))
-        try:
-            self.channel_processor.process_batch(events)
-        except ChannelException as exc:
-            log.warning("Avro source %s: channel refused %d event(s): %s", self.name,
-                        len(events), exc)
-            counter.incr("ChannelWriteFail")
-            return AvroStatus.FAILED
-        counter.incr("AppendAcceptedCount" if single else "AppendBatchAcceptedCount")
-        counter.incr("EventAcceptedCount", len(events))
-        return AvroStatus.OK
-
-    def _bad_input(self, peer: str, exc: Exception) -> None:
-        self.counter.incr("EventReadFail")
-
-    def _connections(self, count: int) -> None:
-        self.counter.set("OpenConnectionCount", count)
+        ok = self.deliver_call(events, single=message == "append")
+        return AvroStatus.OK if ok else AvroStatus.FAILED

@@ -10,21 +10,17 @@ client stalling mid-frame or sending nothing) closes that connection and counts
 
 from __future__ import annotations
 
-import logging
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import attrs
+
 from flume_rpc_thrift._framing import DEFAULT_MAX_FRAME_SIZE
 from flume_rpc_thrift._messages import ThriftStatus
 from flume_rpc_thrift._server import ServerOptions, ThriftRpcServer
 from flume_rpc_thrift._settings import ThriftCommonSettings
-
 from flume_sdk import (
-    SYSTEM_CLOCK,
-    ChannelException,
-    Clock,
     Event,
-    EventDrivenSource,
+    RpcSource,
     TlsServerSettings,
     at_least,
     in_range,
@@ -33,7 +29,6 @@ from flume_sdk import (
 
 __all__ = ["ThriftSource", "ThriftSourceSettings"]
 
-log = logging.getLogger("flume_rpc_thrift.source")
 
 
 @attrs.frozen(kw_only=True)
@@ -60,36 +55,15 @@ class ThriftSourceSettings(ThriftCommonSettings, TlsServerSettings):
         return {"agent-principal": self.agent_principal, "agent-keytab": self.agent_keytab}
 
 
-class ThriftSource(EventDrivenSource):
+class ThriftSource(RpcSource):
     """Receive events from Thrift sinks and RpcClients (Java Flume's or ours)."""
 
     Settings: ClassVar[type] = ThriftSourceSettings
     settings: ThriftSourceSettings
 
-    def __init__(self, name: str, settings: Any = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
-        super().__init__(name, settings, clock=clock)
-        self._server: ThriftRpcServer | None = None
-
-    @property
-    def port(self) -> int:
-        """The bound port (useful with ``port = 0``)."""
-        return self._server.port if self._server else self.settings.port
-
-    def do_start(self) -> None:
-        server = ThriftRpcServer(
-            self._options(), self._handle,
-            on_bad_input=self._bad_input, on_connections=self._connections,
-        )
-        server.start()
-        self._server = server
-        log.info("Thrift source %s listening on %s:%d (%s protocol)", self.name,
-                 self.settings.bind, server.port, self.settings.protocol.lower())
-
-    def do_stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.stop()
-        self.counter.set("OpenConnectionCount", 0)
+    def make_server(self) -> ThriftRpcServer:
+        return ThriftRpcServer(self._options(), self._handle, on_bad_input=self.count_bad_input,
+                               on_connections=self.count_connections)
 
     def _options(self) -> ServerOptions:
         s = self.settings
@@ -100,23 +74,5 @@ class ThriftSource(EventDrivenSource):
         )
 
     def _handle(self, method: str, events: list[Event]) -> ThriftStatus:
-        single = method == "append"
-        counter = self.counter
-        counter.incr("AppendReceivedCount" if single else "AppendBatchReceivedCount")
-        counter.incr("EventReceivedCount", len(events))
-        try:
-            self.channel_processor.process_batch(events)
-        except ChannelException as exc:
-            log.warning("Thrift source %s: channel refused %d event(s): %s", self.name,
-                        len(events), exc)
-            counter.incr("ChannelWriteFail")
-            return ThriftStatus.FAILED
-        counter.incr("AppendAcceptedCount" if single else "AppendBatchAcceptedCount")
-        counter.incr("EventAcceptedCount", len(events))
-        return ThriftStatus.OK
-
-    def _bad_input(self, peer: str, exc: Exception) -> None:
-        self.counter.incr("EventReadFail")
-
-    def _connections(self, count: int) -> None:
-        self.counter.set("OpenConnectionCount", count)
+        ok = self.deliver_call(events, single=method == "append")
+        return ThriftStatus.OK if ok else ThriftStatus.FAILED

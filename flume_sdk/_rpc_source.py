@@ -1,0 +1,102 @@
+"""RPC sources: a server whose calls carry batches that are acknowledged after the commit.
+
+Flume's Avro and Thrift sources share one shape: a network server decodes
+``append`` / ``appendBatch`` calls, each call's events go to the channel processor in
+one batch, and the reply is ``OK`` only once the channel committed, ``FAILED`` when it
+refused (the sending agent keeps the events and retries). :class:`RpcSource` holds that
+shape and Flume's counters for it; a protocol plugin supplies the server.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+from flume_sdk._errors import ChannelException
+from flume_sdk._source import EventDrivenSource
+
+if TYPE_CHECKING:
+    from flume_sdk._event import Event
+
+__all__ = ["RpcServer", "RpcSource"]
+
+log = logging.getLogger("flume_sdk.source.rpc")
+
+
+class RpcServer(Protocol):
+    """What :class:`RpcSource` needs of a protocol's server."""
+
+    @property
+    def port(self) -> int:
+        """The bound port."""
+        ...
+
+    def start(self) -> None:
+        """Listen; return once connections are accepted."""
+        ...
+
+    def stop(self) -> None:
+        """Stop listening and close every connection."""
+        ...
+
+
+class RpcSource(EventDrivenSource):
+    """Base of a source that serves RPC calls carrying events.
+
+    A subclass implements :meth:`make_server`; its server calls :meth:`deliver_call`
+    for each call (and replies as it says), :meth:`count_bad_input` when a connection
+    is dropped for bad input, and :meth:`count_connections` when their number changes.
+    """
+
+    _server: RpcServer | None = None
+
+    def make_server(self) -> RpcServer:
+        """A new, unstarted server for this source's settings."""
+        raise NotImplementedError  # pragma: no cover - abstract hook
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful with ``port = 0``)."""
+        if self._server is not None:
+            return self._server.port
+        return int(self.settings.port)
+
+    def do_start(self) -> None:
+        server = self.make_server()
+        server.start()
+        self._server = server
+        log.info("%s %s listening on port %d", type(self).__name__, self.name, server.port)
+
+    def do_stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop()
+        self.counter.set("OpenConnectionCount", 0)
+
+    def deliver_call(self, events: Sequence[Event], *, single: bool) -> bool:
+        """Put one call's events in one batch; ``True`` means reply OK (committed).
+
+        Args:
+            single: the call was ``append`` (one event) rather than ``appendBatch``.
+        """
+        counter = self.counter
+        counter.incr("AppendReceivedCount" if single else "AppendBatchReceivedCount")
+        counter.incr("EventReceivedCount", len(events))
+        try:
+            self.channel_processor.process_batch(events)
+        except ChannelException as exc:
+            log.warning("%s: channel refused %d event(s): %s", self.name, len(events), exc)
+            counter.incr("ChannelWriteFail")
+            return False
+        counter.incr("AppendAcceptedCount" if single else "AppendBatchAcceptedCount")
+        counter.incr("EventAcceptedCount", len(events))
+        return True
+
+    def count_bad_input(self, peer: str, exc: Exception) -> None:
+        """A connection was closed for bad input (the server logs what and who)."""
+        self.counter.incr("EventReadFail")
+
+    def count_connections(self, count: int) -> None:
+        """The number of open connections changed."""
+        self.counter.set("OpenConnectionCount", count)
