@@ -29,7 +29,7 @@ from flume_sdk._hooks import hookimpl
 from flume_sdk._interceptor import Interceptor
 from flume_sdk._lifecycle import Component, LifecycleState, NoSettings
 from flume_sdk._plugins import PluginInfo, PluginKind, PluginRegistry, load_plugin
-from flume_sdk._rpc_source import RpcServer, RpcSource
+from flume_sdk._rpc import RpcServer, RpcSinkSettings, RpcSource
 from flume_sdk._runners import SinkRunner, SourceRunner
 from flume_sdk._selector import ChannelSelector, Routing
 from flume_sdk._serializer import EventSerializer
@@ -97,6 +97,7 @@ __all__ = [
     "Problem",
     "Routing",
     "RpcServer",
+    "RpcSinkSettings",
     "RpcSource",
     "SerializerFactory",
     "SettingDoc",

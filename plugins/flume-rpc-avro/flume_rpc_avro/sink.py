@@ -9,7 +9,7 @@ batch, which is what makes ``failover`` and ``load_balance`` sink groups work.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 import attrs
@@ -22,7 +22,7 @@ from flume_sdk import (
     Clock,
     Event,
     EventDeliveryException,
-    TlsClientSettings,
+    RpcSinkSettings,
     at_least,
     in_range,
     one_of,
@@ -35,27 +35,21 @@ log = logging.getLogger("flume_rpc_avro.sink")
 
 
 @attrs.frozen(kw_only=True)
-class AvroSinkSettings(TlsClientSettings):
-    """The avro sink's keys; Flume's TLS keys come from ``TlsClientSettings``."""
+class AvroSinkSettings(RpcSinkSettings):
+    """The avro sink's keys; the next hop, timeouts and TLS come from ``RpcSinkSettings``."""
 
-    hostname: str = setting(required=True, help="host of the next hop's Avro source")
-    port: int = setting(required=True, validator=in_range(1, 65535), help="its port")
-    batch_size: int = setting("batch-size", default=100, validator=at_least(1),
-                              help="events per appendBatch call")
-    connect_timeout: int = setting("connect-timeout", default=20000, validator=at_least(1),
-                                   help="milliseconds to connect and handshake")
-    request_timeout: int = setting("request-timeout", default=20000, validator=at_least(1),
-                                   help="milliseconds to wait for each answer")
-    reset_connection_interval: int = setting(
-        "reset-connection-interval", default=0, validator=at_least(0),
-        help="seconds after which the connection is re-opened (0 = never)")
     compression_type: str = setting("compression-type", default="none",
                                     validator=one_of("none", "deflate"),
                                     help="must match the source's compression-type")
     compression_level: int = setting("compression-level", default=6, validator=in_range(0, 9),
                                      help="zlib level with deflate")
     max_io_workers: int = setting("maxIoWorkers", default=0, validator=at_least(0),
-                                  help="accepted for compatibility; one connection needs no pool")
+                                  help="accepted with a warning; one connection needs no pool")
+
+    def warnings(self) -> Iterator[tuple[str, str]]:
+        yield from super().warnings()
+        if self.max_io_workers:
+            yield "maxIoWorkers", "has no effect: the sink holds one blocking connection"
 
 
 class AvroSink(BatchSink):
@@ -70,9 +64,6 @@ class AvroSink(BatchSink):
         self._connected_at = 0.0
 
     def do_start(self) -> None:
-        if self.settings.max_io_workers:
-            log.warning("Avro sink %s: maxIoWorkers is ignored (one blocking connection)",
-                        self.name)
         self._client = self._new_client()
         try:
             self._connect()

@@ -279,3 +279,9 @@ class _ManualClock:
     def wait(self, event: object, timeout: float) -> bool:
         self.now += timeout
         return False
+
+
+def test_max_io_workers_is_accepted_with_a_configuration_warning() -> None:
+    sink = AvroSink.from_config("k1", {"hostname": "h", "port": "1", "maxIoWorkers": "4"})
+    [warning] = sink.config_warnings
+    assert str(warning) == "k1.maxIoWorkers: has no effect: the sink holds one blocking connection"

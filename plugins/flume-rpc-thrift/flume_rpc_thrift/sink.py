@@ -24,9 +24,8 @@ from flume_sdk import (
     Clock,
     Event,
     EventDeliveryException,
-    TlsClientSettings,
+    RpcSinkSettings,
     at_least,
-    in_range,
     setting,
 )
 
@@ -36,21 +35,9 @@ log = logging.getLogger("flume_rpc_thrift.sink")
 
 
 @attrs.frozen(kw_only=True)
-class ThriftSinkSettings(ThriftCommonSettings, TlsClientSettings):
-    """The thrift sink's keys; Flume's TLS keys come from ``TlsClientSettings``."""
+class ThriftSinkSettings(ThriftCommonSettings, RpcSinkSettings):
+    """The thrift sink's keys; the next hop, timeouts and TLS come from ``RpcSinkSettings``."""
 
-    hostname: str = setting(required=True, help="host of the next hop's Thrift source")
-    port: int = setting(required=True, validator=in_range(1, 65535), help="its port")
-    batch_size: int = setting("batch-size", default=100, validator=at_least(1),
-                              help="events per appendBatch call")
-    connect_timeout: int = setting("connect-timeout", default=20000, validator=at_least(1),
-                                   help="milliseconds to connect")
-    request_timeout: int = setting("request-timeout", default=20000, validator=at_least(1),
-                                   help="milliseconds to wait for each answer")
-    connection_reset_interval: int = setting(
-        "connection-reset-interval", default=0, validator=at_least(0),
-        aliases=("reset-connection-interval",),
-        help="seconds after which connections are re-opened (0 = never)")
     max_connections: int = setting("maxConnections", default=5, validator=at_least(1),
                                    help="connections in the client's pool")
     client_principal: str = setting("client-principal", default="",
@@ -101,7 +88,7 @@ class ThriftSink(BatchSink):
     def _ready_client(self) -> ThriftRpcClient:
         if self._client is None:
             self._client = self._new_client()
-        interval = self.settings.connection_reset_interval
+        interval = self.settings.reset_connection_interval
         if interval and self.clock.monotonic() - self._reset_at >= interval:
             log.info("Thrift sink %s: resetting its connections after %ds", self.name, interval)
             self._client.reset()

@@ -217,10 +217,10 @@ def test_unknown_protocol_is_a_configuration_error() -> None:
         ThriftSink.from_config("k1", {"hostname": "h", "port": "1", "protocol": "json"})
 
 
-def test_reset_connection_interval_is_accepted_as_an_alias() -> None:
-    sink = ThriftSink.from_config("k1", {"hostname": "h", "port": "1",
-                                         "reset-connection-interval": "5"})
-    assert sink.settings.connection_reset_interval == 5
+@pytest.mark.parametrize("key", ["connection-reset-interval", "reset-connection-interval"])
+def test_both_spellings_of_the_reset_interval_are_accepted(key: str) -> None:
+    sink = ThriftSink.from_config("k1", {"hostname": "h", "port": "1", key: "5"})
+    assert sink.settings.reset_connection_interval == 5
 
 
 @pytest.mark.parametrize("kind,name,cls", [

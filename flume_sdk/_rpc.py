@@ -1,10 +1,12 @@
-"""RPC sources: a server whose calls carry batches that are acknowledged after the commit.
+"""RPC tiers: sources that serve batches and acknowledge them after the commit, and the keys
+of the sinks that send them.
 
 Flume's Avro and Thrift sources share one shape: a network server decodes
 ``append`` / ``appendBatch`` calls, each call's events go to the channel processor in
 one batch, and the reply is ``OK`` only once the channel committed, ``FAILED`` when it
 refused (the sending agent keeps the events and retries). :class:`RpcSource` holds that
 shape and Flume's counters for it; a protocol plugin supplies the server.
+:class:`RpcSinkSettings` declares the keys Flume's RPC sinks share (AbstractRpcSink).
 """
 
 from __future__ import annotations
@@ -13,13 +15,17 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
+import attrs
+
 from flume_sdk._errors import ChannelException
+from flume_sdk._settings import at_least, in_range, setting
 from flume_sdk._source import EventDrivenSource
+from flume_sdk._tls import TlsClientSettings
 
 if TYPE_CHECKING:
     from flume_sdk._event import Event
 
-__all__ = ["RpcServer", "RpcSource"]
+__all__ = ["RpcServer", "RpcSinkSettings", "RpcSource"]
 
 log = logging.getLogger("flume_sdk.source.rpc")
 
@@ -100,3 +106,21 @@ class RpcSource(EventDrivenSource):
     def count_connections(self, count: int) -> None:
         """The number of open connections changed."""
         self.counter.set("OpenConnectionCount", count)
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class RpcSinkSettings(TlsClientSettings):
+    """The keys of Flume's RPC sinks (avro, thrift): the next hop, batching, timeouts, TLS."""
+
+    hostname: str = setting(required=True, help="host of the next hop's source")
+    port: int = setting(required=True, validator=in_range(1, 65535), help="its port")
+    batch_size: int = setting("batch-size", default=100, validator=at_least(1),
+                              help="events per appendBatch call")
+    connect_timeout: int = setting("connect-timeout", default=20000, validator=at_least(1),
+                                   help="milliseconds to connect (and handshake)")
+    request_timeout: int = setting("request-timeout", default=20000, validator=at_least(1),
+                                   help="milliseconds to wait for each answer")
+    reset_connection_interval: int = setting(
+        "reset-connection-interval", default=0, validator=at_least(0),
+        aliases=("connection-reset-interval",),
+        help="seconds after which connections are re-opened (0 = never)")
