@@ -7,7 +7,11 @@ consumer serves every taking thread of the channel (kafka-python consumers are
 not thread-safe, so calls are serialised), and because transactions may commit
 out of order, the committed position of a partition only advances to the
 lowest offset still buffered or taken by an open transaction. A rolled-back
-take goes back to the head of the channel, in order.
+take goes back to the head of the channel, in order. While the group is
+(re-)joining, a take keeps polling for up to a session timeout + 5 s, so an empty take
+means an empty topic and the member never stops heartbeating in the middle of a
+join; partitions handed back to this member are sought back to the records it
+dropped (:mod:`flume_kafka._group`, shared with the source).
 
 Runs with no source (other producers feed the topic) and with no sink.
 Committed events live in Kafka, so the channel is durable. It has no capacity
@@ -24,7 +28,6 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
-from kafka import ConsumerRebalanceListener
 
 from flume_kafka._clients import client_options, option_problems
 from flume_kafka._deprecated import CHANNEL_KEYS, DeprecatedKeys
@@ -34,6 +37,7 @@ from flume_kafka._format import (
     headers_to_record,
     value_from_event,
 )
+from flume_kafka._group import GroupMember
 from flume_sdk import (
     SYSTEM_CLOCK,
     Channel,
@@ -53,7 +57,6 @@ if TYPE_CHECKING:
 __all__ = ["KafkaChannel", "KafkaChannelSettings", "KafkaTransaction"]
 
 log = logging.getLogger("flume_kafka.channel")
-_JOIN_MARGIN = 5.0
 
 
 def _optional_int(text: str) -> int | None:
@@ -134,14 +137,12 @@ class KafkaChannel(DeprecatedKeys, Channel):
         self._producer_lock = threading.Lock()
         self._producer: KafkaProducer | None = None
         self._consumer: KafkaConsumer | None = None
+        self._member = _Member(self)
         self._reset()
 
     def _reset(self) -> None:
         self._buffer: deque[_Taken] = deque()
         self._partitions: dict[TopicPartition, _Partition] = {}
-        self._rewind: dict[TopicPartition, int] = {}
-        self._join_waited = False
-        self._joined = False
 
     @property
     def size(self) -> int:
@@ -150,6 +151,10 @@ class KafkaChannel(DeprecatedKeys, Channel):
 
     def create_transaction(self) -> Transaction:
         return KafkaTransaction(self)
+
+    def wake(self) -> None:
+        """End a take waiting for the group to (re-)join now (a sink runner is stopping)."""
+        self._member.wake()
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -233,28 +238,15 @@ class KafkaChannel(DeprecatedKeys, Channel):
         began = time.monotonic()
         try:
             consumer = self._connected_consumer()
-            if not self._join_waited:
-                self._await_join(consumer)
-            polled = consumer.poll(timeout_ms=self.settings.poll_timeout,
-                                   max_records=max(max_events, 100))
-            for tp, records in polled.items():
-                self._buffer_records(tp, records)
+            batch = max(max_events, 100)
+            self._member.poll(consumer, self.settings.poll_timeout / 1000,  # once anything came:
+                              lambda: 0 if self._buffer else batch, self._buffer_records)
         except Exception as exc:
             msg = (f"{self.name}: taking from Kafka topic {self.settings.topic!r} at "
                    f"{self.settings.bootstrap_servers} failed: {exc}")
             raise ChannelException(msg) from exc
         finally:
             self.counter.incr("KafkaEventGetTimer", int((time.monotonic() - began) * 1000))
-
-    def _await_join(self, consumer: KafkaConsumer) -> None:
-        """Poll until the group assigned partitions (once): an empty take must mean empty."""
-        self._join_waited = True
-        session = self._consumer_options["session_timeout_ms"] / 1000
-        deadline = time.monotonic() + session + _JOIN_MARGIN
-        while not self._joined and time.monotonic() < deadline:
-            polled = consumer.poll(timeout_ms=100, max_records=500)
-            for tp, records in polled.items():
-                self._buffer_records(tp, records)
 
     def _buffer_records(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
         state = self._partitions.get(tp)
@@ -274,7 +266,7 @@ class KafkaChannel(DeprecatedKeys, Channel):
             from kafka import KafkaConsumer
 
             consumer = KafkaConsumer(**self._consumer_options)
-            consumer.subscribe(topics=[self.settings.topic], listener=_Rebalance(self))
+            self._member.subscribe(consumer, topics=[self.settings.topic])
             self._consumer = consumer
         return self._consumer
 
@@ -320,37 +312,31 @@ class KafkaChannel(DeprecatedKeys, Channel):
 
     # -- rebalances (called inside consumer.poll, with self._lock held) -------------------
 
-    def _on_revoked(self, revoked: Iterable[TopicPartition]) -> None:
-        gone = {tp: self._partitions.pop(tp) for tp in revoked if tp in self._partitions}
+    def _release(self, partitions: Iterable[TopicPartition], *,
+                 lost: bool) -> dict[TopicPartition, int]:
+        """Drop what is held of ``partitions``; commit their safe positions unless ``lost``."""
+        gone = {tp: self._partitions.pop(tp) for tp in partitions if tp in self._partitions}
         if not gone:
-            return
+            return {}
         self._buffer = deque(t for t in self._buffer if t.partition.tp not in gone)
         safe = {s: s.position_without(set()) for s in gone.values()}
-        # kafka-python keeps the position of a partition given back to this member in the
-        # same rebalance, past the records dropped here: rewind it to the safe position then
-        self._rewind.update({s.tp: p for s, p in safe.items()})
-        try:
-            self._commit_positions({s: p for s, p in safe.items() if p > s.committed})
-        except ChannelException as exc:
-            log.warning("%s: offsets of revoked partitions not committed: %s", self.name, exc)
-
-    def _on_assigned(self, assigned: Iterable[TopicPartition]) -> None:
-        rewind, self._rewind = self._rewind, {}
-        for tp in assigned:
-            if tp in rewind and self._consumer is not None:
-                self._consumer.seek(tp, rewind[tp])
-        self._joined = True
+        if not lost:
+            try:
+                self._commit_positions({s: p for s, p in safe.items() if p > s.committed})
+            except ChannelException as exc:
+                log.warning("%s: offsets of revoked partitions not committed: %s", self.name, exc)
+        return {s.tp: p for s, p in safe.items()}
 
 
-class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+class _Member(GroupMember):
+    """The channel's consumer in its group: revoked partitions leave the buffer."""
+
     def __init__(self, channel: KafkaChannel) -> None:
+        super().__init__(channel._consumer_options["session_timeout_ms"])
         self._channel = channel
 
-    def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
-        self._channel._on_revoked(revoked)
-
-    def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
-        self._channel._on_assigned(assigned)
+    def release(self, partitions: Iterable[TopicPartition], *, lost: bool) -> dict[TopicPartition, int]:
+        return self._channel._release(partitions, lost=lost)
 
 
 class KafkaTransaction(Transaction):

@@ -10,10 +10,9 @@ neither loses nor duplicates them.
 
 While the group has not assigned partitions (first join, rebalance, broker
 restart) ``process()`` keeps polling for up to a session timeout instead of
-returning after ``batchDurationMillis``: kafka-python 3.0.12 throws away a
-JoinGroup result that arrives while no ``poll()`` is waiting and starts a new
-join, so a source that backs off between polls could rejoin forever on a
-broker that holds joins for a while (tansu holds each for half a session).
+returning after ``batchDurationMillis``, and a partition handed back to this
+member is sought back to the records dropped from the batch
+(:mod:`flume_kafka._group`, shared with the channel).
 """
 
 from __future__ import annotations
@@ -25,11 +24,11 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
-from kafka import ConsumerRebalanceListener
 
 from flume_kafka._clients import client_options, option_problems
 from flume_kafka._deprecated import SOURCE_KEYS, DeprecatedKeys
 from flume_kafka._format import event_from_value, headers_from_record
+from flume_kafka._group import GroupMember
 from flume_sdk import (
     SYSTEM_CLOCK,
     ChannelException,
@@ -142,8 +141,7 @@ class KafkaSource(DeprecatedKeys, PollableSource):
                                        bootstrap_servers=self.settings.bootstrap_servers)
         self._consumer: KafkaConsumer | None = None
         self._batch = _Batch()
-        self._group = _Revocations(self._batch)
-        self._join_wait = self._options["session_timeout_ms"] / 1000
+        self._group = _Revocations(self._batch, self._options["session_timeout_ms"])
         self._from_kafka_header = {kafka: flume for flume, kafka in self.settings.header_map.items()}
 
     @property
@@ -166,12 +164,8 @@ class KafkaSource(DeprecatedKeys, PollableSource):
             from kafka import KafkaConsumer
 
             consumer = KafkaConsumer(**self._options)
-            listener = self._group
-            listener.joined, listener.consumer = False, consumer
-            if self.settings.topics_regex is not None:
-                consumer.subscribe(pattern=self.settings.topics_regex, listener=listener)
-            else:
-                consumer.subscribe(topics=list(self.settings.topics), listener=listener)
+            self._group.subscribe(consumer, topics=list(self.settings.topics),
+                                  pattern=self.settings.topics_regex)
             self._consumer = consumer
         return self._consumer
 
@@ -205,18 +199,13 @@ class KafkaSource(DeprecatedKeys, PollableSource):
 
     def _fill(self, consumer: KafkaConsumer) -> None:
         began = time.monotonic()
-        size = self.settings.batch_size
-        now = self.clock.monotonic()
-        deadline = now + self.settings.batch_duration_millis / 1000
-        join_deadline = max(deadline, now + self._join_wait)
-        while len(self._batch) < size:
-            remaining = (deadline if self._group.joined else join_deadline) - self.clock.monotonic()
-            if remaining <= 0:
-                break
-            polled = consumer.poll(timeout_ms=int(remaining * 1000) + 1,
-                                   max_records=size - len(self._batch))
-            for tp, records in polled.items():
-                self._batch.items.extend((tp, r.offset, self._event(r)) for r in records)
+        size, batch, event = self.settings.batch_size, self._batch, self._event
+
+        def add(tp: TopicPartition, records: list[ConsumerRecord]) -> None:
+            batch.items.extend((tp, r.offset, event(r)) for r in records)  # drop() replaces items
+
+        self._group.poll(consumer, self.settings.batch_duration_millis / 1000,
+                         lambda: size - len(batch), add)
         self.counter.incr("KafkaEventGetTimer", int((time.monotonic() - began) * 1000))
 
     def _event(self, record: ConsumerRecord) -> Event:
@@ -270,35 +259,12 @@ class KafkaSource(DeprecatedKeys, PollableSource):
             self.counter.incr("KafkaCommitTimer", int((time.monotonic() - began) * 1000))
 
 
-class _Revocations(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Drops records of revoked partitions from the batch being filled; tracks the join.
+class _Revocations(GroupMember):
+    """Drops records of revoked partitions from the batch being filled."""
 
-    kafka-python keeps the fetch position of a partition the member is given
-    again in the same rebalance, which would skip the dropped records: such
-    partitions are sought back to the first record dropped.
-    """
-
-    def __init__(self, batch: _Batch) -> None:
+    def __init__(self, batch: _Batch, session_timeout_ms: int) -> None:
+        super().__init__(session_timeout_ms)
         self._batch = batch
-        self._rewind: dict[TopicPartition, int] = {}
-        self.consumer: KafkaConsumer | None = None
-        self.joined = False
 
-    def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
-        self.joined = False  # kafka-python revokes first on every (re-)join
-        for tp, offset in self._batch.drop(revoked).items():
-            self._rewind[tp] = min(offset, self._rewind.get(tp, offset))
-
-    def on_partitions_lost(self, lost: Iterable[TopicPartition]) -> None:
-        """Evicted: positions restart from the committed offsets, so nothing to rewind."""
-        self.joined = False
-        self._batch.drop(lost)
-        self._rewind.clear()
-
-    def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
-        """Rewind kept partitions to their dropped records; the join is complete."""
-        rewind, self._rewind = self._rewind, {}
-        for tp in assigned:
-            if tp in rewind and self.consumer is not None:
-                self.consumer.seek(tp, rewind[tp])
-        self.joined = True
+    def release(self, partitions: Iterable[TopicPartition], *, lost: bool) -> dict[TopicPartition, int]:
+        return self._batch.drop(partitions)

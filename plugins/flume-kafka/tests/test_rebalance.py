@@ -4,15 +4,14 @@ duplicates stay within one batch per rebalance."""
 
 from __future__ import annotations
 
-import collections
-import contextlib
 import threading
 
 from flume_kafka import KafkaSource
-from flume_testkit import RecordingChannel, wait_until
+from flume_testkit import RecordingChannel
 from flume_testkit.drivers import SourceDriver
 from flume_testkit.servers.kafka import KafkaBroker
 
+from ._rebalance import assert_lossless, join_then_leave
 from .conftest import FAST_CONSUMER, unique
 
 _PARTITIONS = 4
@@ -52,6 +51,7 @@ class _Member:
     """One Kafka source in the group, stepped by a driver in its own thread."""
 
     def __init__(self, name: str, broker: KafkaBroker, topic: str, group: str) -> None:
+        self.name = name
         source = KafkaSource.from_config(name, {
             "kafka.bootstrap.servers": broker.bootstrap_servers, "kafka.topics": topic,
             "kafka.consumer.group.id": group, "batchSize": str(_BATCH),
@@ -91,30 +91,7 @@ def test_members_joining_and_leaving_mid_stream_lose_nothing(kafka_broker: Kafka
     feeder = _Feeder(kafka_broker, topic)
     first = _Member("r1", kafka_broker, topic, group)
     second = _Member("r2", kafka_broker, topic, group)
-    feeder.start()
-    try:
-        first.start()
-        wait_until(lambda: first.received() >= 500, timeout=30, what="r1 consuming alone")
-        second.start()  # rebalance 1: r1 gives up half the partitions
-        wait_until(lambda: second.received() >= 500, timeout=40, what="r2 consuming after joining")
-        shared = first.received()
-        wait_until(lambda: first.received() >= shared + 300, timeout=30,
-                   what="r1 still consuming its half")
-        first.stop()  # rebalance 2: r2 takes every partition
-        taken_over = second.received()
-        wait_until(lambda: second.received() >= taken_over + 1000, timeout=40,
-                   what="r2 consuming all partitions")
-        total = feeder.stop()
-        with contextlib.suppress(TimeoutError):  # the assertions below say what is missing
-            wait_until(lambda: len({*first.bodies(), *second.bodies()}) >= total, timeout=40)
-    finally:
-        feeder.stop()
-        first.stop()
-        second.stop()
+    total, bodies = join_then_leave(feeder, first, second)
     assert first.failure is None and second.failure is None, (first.failure, second.failure)
-    got = collections.Counter(first.bodies() + second.bodies())
-    missing = sorted({i for i in range(total) if str(i) not in got})
-    assert not missing, f"{len(missing)} of {total} lost, by partition: " + str(
-        collections.Counter(i % _PARTITIONS for i in missing)) + f"; first {missing[:20]}"
-    duplicates = sum(got.values()) - total
-    assert duplicates <= 2 * _BATCH, f"{duplicates} duplicates over 2 rebalances"
+    assert_lossless(bodies, total, partitions=_PARTITIONS,
+                    duplicates_allowed=2 * _BATCH)  # one batch per rebalance

@@ -1,0 +1,117 @@
+"""Group membership shared by the Kafka source and channel: polling through (re-)joins and
+seeking back partitions a rebalance hands back to the same member.
+
+kafka-python 3.0.12 turns the heartbeat off for a join and on again only when a ``poll()``
+collects the join's result. A member that stops polling while its JoinGroup is held (tansu
+holds each for half a session; a sink runner backs off after an empty take, a source after an
+empty batch) is evicted for missing heartbeats and joins again, and again: it never consumes.
+So while the group is (re-)joining, :meth:`GroupMember.poll` keeps polling, in short slices,
+for up to ``join_wait`` (a session timeout and a margin) instead of returning after its usual
+wait. This holds for every rebalance, not just the first join.
+
+kafka-python also keeps the fetch position of a partition it gives back to the same member in
+the same rebalance. Records the component dropped when the partition was revoked (a source's
+half-filled batch, a channel's fetched but untaken records) would then be skipped: such
+partitions are sought back to the first record dropped.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from kafka import ConsumerRebalanceListener
+
+if TYPE_CHECKING:
+    from kafka import KafkaConsumer, TopicPartition
+    from kafka.consumer.fetcher import ConsumerRecord
+
+__all__ = ["JOIN_MARGIN", "GroupMember"]
+
+#: Added to the session timeout to bound a join: coordinator lookup and the member-id round trip.
+JOIN_MARGIN = 5.0
+#: Longest single poll while joining, so a finished join ends the wait promptly.
+_JOIN_SLICE = 0.2
+
+
+class GroupMember(ConsumerRebalanceListener):  # type: ignore[misc]
+    """A consumer's rebalance listener that knows whether the member holds an assignment.
+
+    Subclasses implement :meth:`release`: forget what they hold of revoked or lost partitions
+    and say where each revoked partition must resume if it comes back to this member.
+    """
+
+    def __init__(self, session_timeout_ms: int) -> None:
+        self.consumer: KafkaConsumer | None = None
+        self.joined = False
+        self.join_wait = session_timeout_ms / 1000 + JOIN_MARGIN
+        self._rewind: dict[TopicPartition, int] = {}
+        self._wakes = 0
+        self._wakes_lock = threading.Lock()
+
+    def subscribe(self, consumer: KafkaConsumer, *, topics: list[str] | None = None,
+                  pattern: str | None = None) -> None:
+        """Subscribe ``consumer`` with this listener; the member has not joined yet."""
+        self.consumer, self.joined, self._rewind = consumer, False, {}
+        if pattern is not None:
+            consumer.subscribe(pattern=pattern, listener=self)
+        else:
+            consumer.subscribe(topics=topics, listener=self)
+
+    def wake(self) -> None:
+        """End a :meth:`poll` waiting for a join now (its runner is stopping)."""
+        with self._wakes_lock:
+            self._wakes += 1
+
+    def poll(self, consumer: KafkaConsumer, wait: float, room: Callable[[], int],
+             add: Callable[[TopicPartition, list[ConsumerRecord]], None]) -> None:
+        """Poll into ``add`` until ``room()`` is 0 or ``wait`` seconds passed; while the group
+        is (re-)joining, keep polling up to ``join_wait`` (or until :meth:`wake`); a join
+        that completes starts ``wait`` afresh, so the new assignment gets a full poll.
+
+        Deadlines are real time: ``poll()`` blocks for real even under a fake clock.
+        """
+        now = time.monotonic()
+        deadline = now + wait
+        join_deadline = max(deadline, now + self.join_wait)
+        wakes, was_joined = self._wakes, self.joined
+        while (wanted := room()) > 0 and wakes == self._wakes:
+            joined, now = self.joined, time.monotonic()
+            if joined and not was_joined:
+                deadline = max(deadline, now + wait)
+            was_joined = joined
+            remaining = (deadline if joined else join_deadline) - now
+            if remaining <= 0:
+                break
+            timeout = remaining if joined else min(remaining, _JOIN_SLICE)
+            polled = consumer.poll(timeout_ms=int(timeout * 1000) + 1, max_records=wanted)
+            for tp, records in polled.items():
+                add(tp, records)
+
+    # -- ConsumerRebalanceListener (called inside consumer.poll) ------------------------------
+
+    def release(self, partitions: Iterable[TopicPartition], *, lost: bool) -> dict[TopicPartition, int]:
+        """Forget what is held of ``partitions``; return where each must resume if it comes
+        back (``lost``: the member was evicted, nothing can be committed)."""
+        raise NotImplementedError  # pragma: no cover - abstract hook
+
+    def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        self.joined = False  # kafka-python revokes first on every (re-)join
+        for tp, offset in self.release(revoked, lost=False).items():
+            self._rewind[tp] = min(offset, self._rewind.get(tp, offset))
+
+    def on_partitions_lost(self, lost: Iterable[TopicPartition]) -> None:
+        """Evicted: positions restart from the committed offsets, so nothing to rewind."""
+        self.joined = False
+        self.release(lost, lost=True)
+        self._rewind.clear()
+
+    def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        """Rewind kept partitions to their dropped records; the join is complete."""
+        rewind, self._rewind = self._rewind, {}
+        for tp in assigned:
+            if tp in rewind and self.consumer is not None:
+                self.consumer.seek(tp, rewind[tp])
+        self.joined = True
