@@ -109,7 +109,8 @@ def main() -> None:
           f"median of {args.repeat}")
     print_table([("plain Python tail-and-copy (the limit)", median_of(tails)),
                  ("taildir -> memory -> file_roll(text)", median_of(ours))],
-                note="target >= 300,000 events/s")
+                note="(the input, ~200 MB, is held in memory to time only the tail) "
+                "target >= 300,000 events/s")
 
 
 if __name__ == "__main__":
