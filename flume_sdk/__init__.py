@@ -55,7 +55,7 @@ from flume_sdk._source import (
     Source,
     Status,
 )
-from flume_sdk._tls import TlsClientSettings, TlsServerSettings
+from flume_sdk._tls import TlsClientSettings, TlsDefaults, TlsServerSettings
 from flume_sdk._transaction import Transaction, TransactionState
 
 __version__ = "0.1.0"
@@ -109,6 +109,7 @@ __all__ = [
     "Status",
     "SystemClock",
     "TlsClientSettings",
+    "TlsDefaults",
     "TlsServerSettings",
     "Transaction",
     "TransactionState",

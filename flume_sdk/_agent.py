@@ -27,6 +27,7 @@ from flume_sdk._lifecycle import Component, LifecycleState
 from flume_sdk._pipeline import Pipeline, build_pipeline
 from flume_sdk._plugins import PluginRegistry
 from flume_sdk._properties import Entry, read_properties
+from flume_sdk._tls import TlsDefaults, using_tls_defaults
 
 __all__ = ["Agent", "load_config"]
 
@@ -55,7 +56,8 @@ class Agent:
     Args:
         name: the agent name (``-n``).
         files: configuration files (``-f``), read in order.
-        system_properties: ``-D`` values, for ``${sys:...}``.
+        system_properties: ``-D`` values, for ``${sys:...}`` and Flume's global TLS settings
+            (``javax.net.ssl.*``, ``flume.ssl.*``; see :class:`flume_sdk.TlsDefaults`).
         registry: where component types come from.
         clock: where time comes from.
         lenient: drop invalid components and start the rest (Flume's behaviour).
@@ -97,8 +99,9 @@ class Agent:
     def build(self, running: Pipeline | None = None) -> Pipeline:
         """Read and build the configuration; raise ``ConfigurationError`` on any error."""
         config = load_config(self.files, self.name, system_properties=self.system_properties)
-        pipeline = build_pipeline(config, registry=self.registry, clock=self.clock,
-                                  lenient=self.lenient, running=running)
+        with using_tls_defaults(TlsDefaults.resolve(self.system_properties)):
+            pipeline = build_pipeline(config, registry=self.registry, clock=self.clock,
+                                      lenient=self.lenient, running=running)
         for warning in pipeline.warnings:
             log.warning("%s", warning)
         return pipeline

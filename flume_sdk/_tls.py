@@ -15,23 +15,32 @@ Where Python's ``ssl`` differs from Java's:
 * Cipher suites use OpenSSL's names (``ECDHE-RSA-AES128-GCM-SHA256``, not Java's
   ``TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256``) and apply to TLSv1.2: Python cannot restrict the
   TLSv1.3 suites. A name OpenSSL does not know is an error, in either list.
+
+Flume's global settings (:class:`TlsDefaults`) fill in what a component leaves unset: the
+``javax.net.ssl.*`` and ``flume.ssl.*`` system properties (``flume-ng agent -D...``), then the
+``FLUME_SSL_*`` environment variables. A server takes the global keystore, a client the global
+truststore, both the global protocol and cipher lists. A problem with a global value names
+where it came from.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import ssl
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from ssl import SSLContext
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
 from flume_sdk._errors import ConfigurationError, Problem
 from flume_sdk._settings import setting
 
-__all__ = ["TlsClientSettings", "TlsServerSettings"]
+__all__ = ["TlsClientSettings", "TlsDefaults", "TlsServerSettings", "using_tls_defaults"]
 
 
 _OFFERED = {"TLSv1.2": ssl.TLSVersion.TLSv1_2, "TLSv1.3": ssl.TLSVersion.TLSv1_3}
@@ -72,7 +81,7 @@ def _versions(
     if not left:
         msg = (f"no TLS protocol left (include {list(include)}, exclude {list(exclude)}); "
                f"allow at least one of {sorted(_OFFERED)}")
-        raise _KeyProblem("include-protocols", msg)
+        raise _KeyProblem("exclude-protocols" if exclude else "include-protocols", msg)
     return min(left), max(left)
 
 
@@ -168,6 +177,86 @@ def _only_pem(key: str, value: str, convert: str) -> _Problems:
         yield key, f"only PEM is read (got {value!r}); {convert}"
 
 
+# -- Flume's global TLS settings --------------------------------------------------------------
+
+# (component key, system property, environment variable), in Flume's SSLUtil order.
+_GLOBAL_KEYS = (
+    ("keystore", "javax.net.ssl.keyStore", "FLUME_SSL_KEYSTORE_PATH"),
+    ("keystore-password", "javax.net.ssl.keyStorePassword", "FLUME_SSL_KEYSTORE_PASSWORD"),
+    ("keystore-type", "javax.net.ssl.keyStoreType", "FLUME_SSL_KEYSTORE_TYPE"),
+    ("truststore", "javax.net.ssl.trustStore", "FLUME_SSL_TRUSTSTORE_PATH"),
+    ("truststore-password", "javax.net.ssl.trustStorePassword", "FLUME_SSL_TRUSTSTORE_PASSWORD"),
+    ("truststore-type", "javax.net.ssl.trustStoreType", "FLUME_SSL_TRUSTSTORE_TYPE"),
+    ("include-protocols", "flume.ssl.include.protocols", "FLUME_SSL_INCLUDE_PROTOCOLS"),
+    ("exclude-protocols", "flume.ssl.exclude.protocols", "FLUME_SSL_EXCLUDE_PROTOCOLS"),
+    ("include-cipher-suites", "flume.ssl.include.cipherSuites", "FLUME_SSL_INCLUDE_CIPHERSUITES"),
+    ("exclude-cipher-suites", "flume.ssl.exclude.cipherSuites", "FLUME_SSL_EXCLUDE_CIPHERSUITES"),
+)
+
+
+@attrs.frozen
+class TlsDefaults:
+    """Flume's global TLS settings: what a component's own TLS keys override.
+
+    Each value comes from a system property (``-Djavax.net.ssl.keyStore=...``) or else an
+    environment variable (``FLUME_SSL_KEYSTORE_PATH``); build one with :meth:`resolve`.
+    Immutable: a settings object keeps the defaults it was built with (``tls_defaults``), so
+    a restart or a reload never sees different ones.
+    """
+
+    found: tuple[tuple[str, str, str], ...] = ()  # (component key, value, where it came from)
+
+    @classmethod
+    def resolve(cls, system_properties: Mapping[str, str] | None = None,
+                environ: Mapping[str, str] | None = None) -> TlsDefaults:
+        """The global settings from ``-D`` values, then the environment (``os.environ``).
+
+        An empty value counts as unset.
+        """
+        system = system_properties or {}
+        env = os.environ if environ is None else environ
+        found = []
+        for key, prop, var in _GLOBAL_KEYS:
+            if system.get(prop, "").strip():
+                found.append((key, system[prop].strip(), f"the system property {prop}"))
+            elif env.get(var, "").strip():
+                found.append((key, env[var].strip(), f"the environment variable {var}"))
+        return cls(tuple(found))
+
+    def get(self, key: str) -> tuple[str, str] | None:
+        """``(value, origin)`` of the component key ``key`` (``keystore``), or ``None``."""
+        return next(((value, origin) for k, value, origin in self.found if k == key), None)
+
+
+_AMBIENT: ContextVar[TlsDefaults | None] = ContextVar("flume_tls_defaults", default=None)
+
+
+@contextlib.contextmanager
+def using_tls_defaults(defaults: TlsDefaults) -> Iterator[TlsDefaults]:
+    """TLS settings built inside the block (in this thread) take ``defaults``.
+
+    The agent and ``flume-ng validate`` build their pipeline inside one, with the defaults
+    resolved from their ``-D`` values; elsewhere settings resolve the environment alone.
+    """
+    token = _AMBIENT.set(defaults)
+    try:
+        yield defaults
+    finally:
+        _AMBIENT.reset(token)
+
+
+def _ambient_defaults() -> TlsDefaults:
+    found = _AMBIENT.get()
+    return found if found is not None else TlsDefaults.resolve()
+
+
+def _from(origins: Mapping[str, str], key: str, message: str) -> str:
+    origin = origins.get(key)
+    if not origin:
+        return message
+    return f"{message} (the value comes from {origin}; set {key} on the component to override it)"
+
+
 # -- the settings bases ----------------------------------------------------------------------
 
 
@@ -177,16 +266,31 @@ class _TlsSettings:
     """The keys servers and clients share, and the checks and context they build."""
 
     _server_side: ClassVar[bool] = True
+    # The keys Flume's global settings fill in on this side: key -> field name.
+    _global_fields: ClassVar[Mapping[str, str]] = {
+        "include-protocols": "include_protocols", "exclude-protocols": "exclude_protocols",
+        "include-cipher-suites": "include_cipher_suites",
+        "exclude-cipher-suites": "exclude_cipher_suites"}
 
     ssl: bool = setting(default=False, help="use TLS (the other TLS keys apply only when true)")
     include_protocols: tuple[str, ...] = setting(
         "include-protocols", default=(), help="TLS versions allowed: TLSv1.2 TLSv1.3 (the default)")
     exclude_protocols: tuple[str, ...] = setting(
-        "exclude-protocols", default=("SSLv3",), help="TLS versions refused")
+        "exclude-protocols", default=(), help="TLS versions refused (SSLv3 and older always are)")
     include_cipher_suites: tuple[str, ...] = setting(
         "include-cipher-suites", default=(), help="OpenSSL cipher names allowed (TLSv1.2)")
     exclude_cipher_suites: tuple[str, ...] = setting(
         "exclude-cipher-suites", default=(), help="OpenSSL cipher names refused (TLSv1.2)")
+    keystore: str = setting(default="", aliases=("certfile", "ssl.certfile"),
+                            help="PEM certificate chain, may hold the key (aliases: certfile, "
+                                 "ssl.certfile)")
+    ssl_keyfile: str = setting("ssl.keyfile", default="", aliases=("keyfile",),
+                               help="PEM private key, when not in keystore (alias: keyfile)")
+    keystore_password: str = setting("keystore-password", default="",
+                                     help="passphrase of the private key")
+    keystore_type: str = setting("keystore-type", default="", help="only PEM is read (the default)")
+    tls_defaults: TlsDefaults = attrs.field(factory=_ambient_defaults, repr=False)
+    """Flume's global TLS settings (by default: the agent's, or the environment's)."""
 
     def problems(self) -> Iterable[tuple[str, str]]:
         """The TLS keys' problems, after those of the next settings base, if it has any."""
@@ -195,13 +299,28 @@ class _TlsSettings:
             yield from parent()
         if not self.ssl:
             return
-        found = list(self._key_problems())
+        effective, origins = self._effective()
+        found = [(key, _from(origins, key, message))
+                 for key, message in effective._key_problems()]
         yield from found
         if not found:  # the names are right: try the files too
             try:
-                self._new_context()
+                effective._new_context()
             except _KeyProblem as problem:
-                yield problem.key, problem.message
+                yield problem.key, _from(origins, problem.key, problem.message)
+
+    def _effective(self) -> tuple[Any, dict[str, str]]:
+        """A copy with the global settings filled in, and where each filled-in key came from."""
+        changes: dict[str, Any] = {}
+        origins: dict[str, str] = {}
+        for key, name in self._global_fields.items():
+            own = getattr(self, name)
+            found = None if own else self.tls_defaults.get(key)
+            if found is not None:
+                value, origins[key] = found
+                changes[name] = (tuple(value.replace(",", " ").split()) if isinstance(own, tuple)
+                                 else value)
+        return (attrs.evolve(self, **changes) if changes else self), origins
 
     def _key_problems(self) -> _Problems:
         for check in (lambda: _versions(self.include_protocols, self.exclude_protocols),
@@ -210,14 +329,19 @@ class _TlsSettings:
                 check()
             except _KeyProblem as problem:
                 yield problem.key, problem.message
+        if self.keystore:
+            yield from _only_pem("keystore-type", self.keystore_type or "PEM", _CONVERT_KEYSTORE)
 
     def _context_or_none(self, component: str) -> SSLContext | None:
         if not self.ssl:
             return None
+        effective, origins = self._effective()
         try:
-            return self._new_context()
+            context: SSLContext = effective._new_context()
         except _KeyProblem as problem:
-            raise ConfigurationError([Problem(component, problem.message, problem.key)]) from None
+            message = _from(origins, problem.key, problem.message)
+            raise ConfigurationError([Problem(component, message, problem.key)]) from None
+        return context
 
     def _new_context(self) -> SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER if self._server_side
@@ -230,6 +354,11 @@ class _TlsSettings:
         self._load(context)
         return context
 
+    def _load_keystore(self, context: SSLContext) -> None:
+        keyfile = ("ssl.keyfile", self.ssl_keyfile) if self.ssl_keyfile else ("keystore",
+                                                                              self.keystore)
+        _load_chain(context, ("keystore", self.keystore), keyfile, self.keystore_password)
+
     def _load(self, context: SSLContext) -> None:
         raise NotImplementedError  # pragma: no cover - each side loads its own files
 
@@ -239,17 +368,15 @@ class TlsServerSettings(_TlsSettings):
     """Flume's TLS keys of a server (a source), as a base of the component's settings class.
 
     ``keystore`` is a PEM certificate chain (it may hold the key; otherwise ``ssl.keyfile``
-    names the key). ``ssl.cafile`` and ``ssl.requireClientCert`` are ours: they verify client
-    certificates, which Flume cannot do.
+    names the key); Flume's global keystore settings apply when it is not set. ``ssl.cafile``
+    and ``ssl.requireClientCert`` are ours: they verify client certificates, which Flume
+    cannot do.
     """
 
-    keystore: str = setting(default="", aliases=("certfile", "ssl.certfile"),
-                            help="PEM certificate chain, may hold the key (aliases: certfile, ssl.certfile)")
-    ssl_keyfile: str = setting("ssl.keyfile", default="", aliases=("keyfile",),
-                               help="PEM private key, when not in keystore (alias: keyfile)")
-    keystore_password: str = setting("keystore-password", default="",
-                                     help="passphrase of the private key")
-    keystore_type: str = setting("keystore-type", default="PEM", help="only PEM is read")
+    _global_fields: ClassVar[Mapping[str, str]] = {
+        **_TlsSettings._global_fields, "keystore": "keystore",
+        "keystore-password": "keystore_password", "keystore-type": "keystore_type"}
+
     ssl_cafile: str = setting("ssl.cafile", default="",
                               help="PEM CAs that sign client certificates (verified when sent)")
     ssl_require_client_cert: bool = setting(
@@ -270,15 +397,13 @@ class TlsServerSettings(_TlsSettings):
     def _key_problems(self) -> _Problems:
         yield from super()._key_problems()
         if not self.keystore:
-            yield "keystore", "must name a PEM certificate chain when ssl = true"
-        yield from _only_pem("keystore-type", self.keystore_type, _CONVERT_KEYSTORE)
+            yield "keystore", ("must name a PEM certificate chain when ssl = true (or set "
+                               "-Djavax.net.ssl.keyStore or FLUME_SSL_KEYSTORE_PATH)")
         if self.ssl_require_client_cert and not self.ssl_cafile:
             yield "ssl.requireClientCert", "needs ssl.cafile, the CAs that sign client certificates"
 
     def _load(self, context: SSLContext) -> None:
-        keyfile = ("ssl.keyfile", self.ssl_keyfile) if self.ssl_keyfile else ("keystore",
-                                                                              self.keystore)
-        _load_chain(context, ("keystore", self.keystore), keyfile, self.keystore_password)
+        self._load_keystore(context)
         if self.ssl_cafile:
             _load_cas(context, "ssl.cafile", self.ssl_cafile)
             context.verify_mode = ssl.CERT_OPTIONAL
@@ -290,18 +415,26 @@ class TlsServerSettings(_TlsSettings):
 class TlsClientSettings(_TlsSettings):
     """Flume's TLS keys of a client (a sink), as a base of the component's settings class.
 
-    The server is verified against ``truststore`` (PEM CAs), or the system's CAs when it is
-    empty, and its certificate must name the host connected to; ``trust-all-certs`` skips both.
+    The server is verified against ``truststore`` (PEM CAs; Flume's global truststore
+    settings apply when it is not set), or the system's CAs when there is none, and its
+    certificate must name the host connected to; ``trust-all-certs`` skips both.
+    ``keystore`` (with ``ssl.keyfile``, ``keystore-password``) is the client certificate
+    presented to servers that ask for one; it is ours (Flume's sinks have none) and is never
+    taken from the global keystore settings, which are the servers'.
     """
 
     _server_side: ClassVar[bool] = False
+    _global_fields: ClassVar[Mapping[str, str]] = {
+        **_TlsSettings._global_fields, "truststore": "truststore",
+        "truststore-password": "truststore_password", "truststore-type": "truststore_type"}
 
     trust_all_certs: bool = setting("trust-all-certs", default=False,
                                     help="accept any server certificate and host name")
     truststore: str = setting(default="", help="PEM file of trusted CAs (default: system CAs)")
     truststore_password: str = setting("truststore-password", default="",
                                        help="accepted with a warning: a PEM file has none")
-    truststore_type: str = setting("truststore-type", default="PEM", help="only PEM is read")
+    truststore_type: str = setting("truststore-type", default="",
+                                   help="only PEM is read (the default)")
 
     def client_ssl_context(self, component: str) -> SSLContext | None:
         """The client context (``None`` when ``ssl`` is false).
@@ -319,15 +452,21 @@ class TlsClientSettings(_TlsSettings):
         parent = getattr(super(), "warnings", None)
         if callable(parent):
             yield from parent()
-        if self.ssl and self.truststore_password:
-            yield "truststore-password", "is not used: a PEM truststore has no password"
-        if self.ssl and self.trust_all_certs and self.truststore:
+        if not self.ssl:
+            return
+        effective, origins = self._effective()
+        if effective.truststore_password:
+            yield "truststore-password", _from(
+                origins, "truststore-password", "is not used: a PEM truststore has no password")
+        if self.trust_all_certs and self.truststore:
             yield "truststore", "is not used: trust-all-certs = true accepts any certificate"
 
     def _key_problems(self) -> _Problems:
         yield from super()._key_problems()
         if self.truststore:
-            yield from _only_pem("truststore-type", self.truststore_type, _EXPORT_CA)
+            yield from _only_pem("truststore-type", self.truststore_type or "PEM", _EXPORT_CA)
+        if self.ssl_keyfile and not self.keystore:
+            yield "ssl.keyfile", "needs keystore, the client certificate chain it is the key of"
 
     def _load(self, context: SSLContext) -> None:
         if self.trust_all_certs:
@@ -337,3 +476,5 @@ class TlsClientSettings(_TlsSettings):
             _load_cas(context, "truststore", self.truststore)
         else:
             context.load_default_certs()
+        if self.keystore:
+            self._load_keystore(context)

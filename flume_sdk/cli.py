@@ -26,6 +26,7 @@ from flume_sdk._monitoring import MonitoringServer
 from flume_sdk._pipeline import build_pipeline
 from flume_sdk._plugins import PluginInfo, PluginRegistry, check_all, default_registry
 from flume_sdk._settings import SettingDoc, describe_settings
+from flume_sdk._tls import TlsDefaults, using_tls_defaults
 
 __all__ = ["main"]
 
@@ -39,8 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     agent.add_argument("-n", "--name", required=True, help="the agent name in the config")
     _config_options(agent)
     agent.add_argument("-c", "--conf", type=Path, help="configuration directory (relative -f)")
-    agent.add_argument("-D", dest="defines", action="append", default=[], metavar="KEY=VALUE",
-                       help="system property, e.g. -Dflume.monitoring.type=http")
+    _defines_option(agent)
     agent.add_argument("--no-reload-conf", action="store_true", help="never reload the config")
     agent.add_argument("-i", "--poll-interval", type=float, default=30.0,
                        help="seconds between config file checks (default 30)")
@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check a configuration; exit 1 on any error")
     validate.add_argument("-n", "--name", help="only this agent (default: every agent)")
     _config_options(validate)
+    _defines_option(validate)
     plugins = sub.add_parser("plugins", help="list installed component types")
     plugins.add_argument("--check", action="store_true", help="import each and report")
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
@@ -60,6 +61,12 @@ def _parser() -> argparse.ArgumentParser:
         extra = sub.add_parser(ep.name, help=f"provided by {ep.value}", add_help=False)
         extra.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
+
+
+def _defines_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-D", dest="defines", action="append", default=[], metavar="KEY=VALUE",
+                        help="system property, e.g. -Dflume.monitoring.type=http or "
+                        "-Djavax.net.ssl.keyStore=/etc/flume/ks.pem")
 
 
 def _config_options(parser: argparse.ArgumentParser) -> None:
@@ -176,11 +183,13 @@ def _validate(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     names = [args.name] if args.name else agent_names(entries)
+    defines = _defines(args.defines)
     failed = False
     for name in names:
         try:
-            config = load_config(args.files, name)
-            pipeline = build_pipeline(config, lenient=args.lenient)
+            config = load_config(args.files, name, system_properties=defines)
+            with using_tls_defaults(TlsDefaults.resolve(defines)):
+                pipeline = build_pipeline(config, lenient=args.lenient)
         except ConfigurationError as exc:
             failed = True
             count = len(exc.problems)

@@ -3,6 +3,8 @@ proved by real handshakes on 127.0.0.1 (self-signed certificates from flume_test
 
 from __future__ import annotations
 
+import http.client
+import os
 import shutil
 import socket
 import ssl
@@ -19,11 +21,22 @@ from flume_testkit.tls import self_signed_certificate
 from flume_sdk import (
     ConfigurationError,
     TlsClientSettings,
+    TlsDefaults,
     TlsServerSettings,
     parse_settings,
     setting,
     settings_warnings,
 )
+from flume_sdk._agent import Agent
+from flume_sdk._tls import using_tls_defaults
+from flume_sdk.cli import main as cli_main
+
+
+@pytest.fixture(autouse=True)
+def _no_global_tls_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts without FLUME_SSL_* variables, whatever the shell running it has."""
+    for name in [n for n in os.environ if n.startswith("FLUME_SSL_")]:
+        monkeypatch.delenv(name)
 
 # -- settings classes built on the bases, the way plugins build theirs ------------------------
 
@@ -426,11 +439,267 @@ def test_required_client_certificate_refuses_a_client_without_one(
     assert _refused(_context(strict), _context(anonymous))
 
 
-def test_required_client_certificate_admits_a_client_signed_by_cafile(
+def test_a_client_presents_its_keystore_to_a_server_requiring_a_certificate(
     pem: dict[str, str], tls_certificate: tuple[Path, Path]
 ) -> None:
     cert, key = tls_certificate
     strict = server(**pem, **{"ssl.cafile": str(cert), "ssl.requireClientCert": "true"})
-    known = _context(client(ssl="true", truststore=str(cert)))
-    known.load_cert_chain(cert, key)
-    assert _exchange(_context(strict), known) == ("TLSv1.3", b"ping")
+    known = client(ssl="true", truststore=str(cert), keystore=str(cert),
+                   **{"ssl.keyfile": str(key)})
+    assert _exchange(_context(strict), _context(known)) == ("TLSv1.3", b"ping")
+
+
+def test_a_client_certificate_not_signed_by_cafile_is_refused(
+    pem: dict[str, str], tls_certificate: tuple[Path, Path], other_certificate: tuple[Path, Path]
+) -> None:
+    strict = server(**pem, **{"ssl.cafile": str(tls_certificate[0]),
+                              "ssl.requireClientCert": "true"})
+    stranger = client(ssl="true", truststore=str(tls_certificate[0]),
+                      keystore=str(other_certificate[0]), keyfile=str(other_certificate[1]))
+    assert _refused(_context(strict), _context(stranger))
+
+
+def test_a_client_keystore_with_an_encrypted_key_takes_keystore_password(
+    pem: dict[str, str], tls_certificate: tuple[Path, Path], encrypted_key: Path
+) -> None:
+    cert = str(tls_certificate[0])
+    strict = server(**pem, **{"ssl.cafile": cert, "ssl.requireClientCert": "true"})
+    known = client(ssl="true", truststore=cert, keystore=cert, keyfile=str(encrypted_key),
+                   **{"keystore-password": "s3cret"})
+    assert _exchange(_context(strict), _context(known))[1] == b"ping"
+    message = problems_of(Client, {"ssl": "true", "keystore": cert,
+                                   "ssl.keyfile": str(encrypted_key)})
+    assert "keystore-password" in message and "encrypted" in message
+
+
+def test_client_keystore_problems_name_the_client_keys(tls_certificate: tuple[Path, Path],
+                                                       tmp_path: Path) -> None:
+    key = str(tls_certificate[1])
+    assert "ssl.keyfile: needs keystore" in problems_of(Client, {"ssl": "true", "keyfile": key})
+    jks = problems_of(Client, {"ssl": "true", "keystore": str(tls_certificate[0]), "keyfile": key,
+                               "keystore-type": "JKS"})
+    assert "keystore-type: only PEM is read (got 'JKS')" in jks
+    missing = problems_of(Client, {"ssl": "true", "keystore": str(tmp_path / "nope.pem")})
+    assert "keystore: cannot read" in missing
+
+
+# -- Flume's global TLS settings: -D system properties, then FLUME_SSL_* ------------------------
+
+
+def _both(tmp_path: Path, certificate: tuple[Path, Path]) -> Path:
+    """One PEM file holding the certificate and its key, as a global keystore must."""
+    both = tmp_path / "both.pem"
+    both.write_bytes(certificate[0].read_bytes() + certificate[1].read_bytes())
+    return both
+
+
+def test_defaults_take_the_system_property_before_the_environment() -> None:
+    defaults = TlsDefaults.resolve({"javax.net.ssl.keyStoreType": "PEM"},
+                                   {"FLUME_SSL_KEYSTORE_TYPE": "JKS",
+                                    "FLUME_SSL_TRUSTSTORE_TYPE": "JKS"})
+    assert defaults.get("keystore-type") == ("PEM", "the system property javax.net.ssl.keyStoreType")
+    assert defaults.get("truststore-type") == (
+        "JKS", "the environment variable FLUME_SSL_TRUSTSTORE_TYPE")
+    assert defaults.get("truststore") is None
+
+
+def test_an_empty_global_value_counts_as_unset() -> None:
+    defaults = TlsDefaults.resolve({"javax.net.ssl.keyStore": " "},
+                                   {"FLUME_SSL_KEYSTORE_PATH": "/from/env.pem",
+                                    "FLUME_SSL_KEYSTORE_TYPE": ""})
+    assert defaults.get("keystore") == ("/from/env.pem",
+                                        "the environment variable FLUME_SSL_KEYSTORE_PATH")
+    assert defaults.get("keystore-type") is None
+
+
+def test_the_component_key_beats_the_system_property_which_beats_the_environment(
+    tmp_path: Path, tls_certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLUME_SSL_KEYSTORE_PATH", str(tmp_path / "env.pem"))
+    monkeypatch.setenv("FLUME_SSL_INCLUDE_PROTOCOLS", "TLSv1.2")
+    both = _both(tmp_path, tls_certificate)
+    with using_tls_defaults(TlsDefaults.resolve({"javax.net.ssl.keyStore": str(both),
+                                                 "flume.ssl.include.protocols": "TLSv1.3"})):
+        from_system = _context(server(ssl="true"))
+        own = _context(server(ssl="true", **{"include-protocols": "TLSv1.2"}))
+    assert from_system.minimum_version == ssl.TLSVersion.TLSv1_3  # -D beat the environment
+    assert own.maximum_version == ssl.TLSVersion.TLSv1_2  # the component beat -D
+    from_env = problems_of(Server, {"ssl": "true"})  # outside: the environment alone
+    assert "env.pem" in from_env and "FLUME_SSL_KEYSTORE_PATH" in from_env
+
+
+def test_settings_keep_the_defaults_they_were_built_with(
+    tmp_path: Path, tls_certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLUME_SSL_KEYSTORE_PATH", str(_both(tmp_path, tls_certificate)))
+    built = server(ssl="true")
+    monkeypatch.delenv("FLUME_SSL_KEYSTORE_PATH")
+    assert _context(built)  # a restart builds the same context
+    assert "r1.keystore: must name" in problems_of(Server, {"ssl": "true"})
+
+
+def test_flume_ssl_keystore_path_makes_a_source_that_talks_tls(
+    tmp_path: Path, tls_certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLUME_SSL_KEYSTORE_PATH", str(_both(tmp_path, tls_certificate)))
+    trusting = client(ssl="true", truststore=str(tls_certificate[0]))
+    assert _exchange(_context(server(ssl="true")), _context(trusting)) == ("TLSv1.3", b"ping")
+
+
+def test_flume_ssl_keystore_password_decrypts_the_key(
+    tls_certificate: tuple[Path, Path], encrypted_key: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLUME_SSL_KEYSTORE_PASSWORD", "s3cret")
+    assert _context(server(ssl="true", keystore=str(tls_certificate[0]),
+                           keyfile=str(encrypted_key)))
+    monkeypatch.setenv("FLUME_SSL_KEYSTORE_PASSWORD", "wrong")
+    message = problems_of(Server, {"ssl": "true", "keystore": str(tls_certificate[0]),
+                                   "ssl.keyfile": str(encrypted_key)})
+    assert "keystore-password: does not decrypt" in message
+    assert "FLUME_SSL_KEYSTORE_PASSWORD" in message
+
+
+@pytest.mark.parametrize(("system", "origin"), [
+    ({}, "the environment variable FLUME_SSL_KEYSTORE_TYPE"),
+    ({"javax.net.ssl.keyStoreType": "JKS"}, "the system property javax.net.ssl.keyStoreType"),
+])
+def test_a_global_jks_keystore_type_is_an_error_naming_where_it_came_from(
+    pem: dict[str, str], monkeypatch: pytest.MonkeyPatch, system: dict[str, str], origin: str
+) -> None:
+    monkeypatch.setenv("FLUME_SSL_KEYSTORE_TYPE", "JKS")
+    with using_tls_defaults(TlsDefaults.resolve(system)):
+        message = problems_of(Server, pem)
+    assert "r1.keystore-type: only PEM is read (got 'JKS')" in message
+    assert f"comes from {origin}; set keystore-type on the component" in message
+    assert _context(server(**pem, **{"keystore-type": "PEM"}))  # the component's own wins
+
+
+def test_flume_ssl_truststore_path_is_the_clients_truststore(
+    pem: dict[str, str], tls_certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLUME_SSL_TRUSTSTORE_PATH", str(tls_certificate[0]))
+    assert _exchange(_context(server(**pem)), _context(client(ssl="true")))[1] == b"ping"
+
+
+def test_flume_ssl_truststore_password_warns_naming_the_variable(
+    tls_certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLUME_SSL_TRUSTSTORE_PASSWORD", "changeit")
+    [warning] = settings_warnings(client(ssl="true", truststore=str(tls_certificate[0])),
+                                  component="a1.sinks.k1")
+    assert "truststore-password: is not used" in str(warning)
+    assert "FLUME_SSL_TRUSTSTORE_PASSWORD" in str(warning)
+
+
+def test_flume_ssl_truststore_type_jks_is_an_error_naming_the_variable(
+    tls_certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLUME_SSL_TRUSTSTORE_TYPE", "JKS")
+    message = problems_of(Client, {"ssl": "true", "truststore": str(tls_certificate[0])})
+    assert "truststore-type: only PEM is read" in message and "FLUME_SSL_TRUSTSTORE_TYPE" in message
+
+
+@pytest.mark.parametrize(("value", "versions"), [
+    ("TLSv1.3", (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_3)),
+    ("TLSv1.2,TLSv1.3", (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3)),  # Flume's commas
+])
+def test_flume_ssl_include_protocols(pem: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                                     value: str, versions: tuple[ssl.TLSVersion, ...]) -> None:
+    monkeypatch.setenv("FLUME_SSL_INCLUDE_PROTOCOLS", value)
+    context = _context(server(**pem))
+    assert (context.minimum_version, context.maximum_version) == versions
+
+
+def test_flume_ssl_exclude_protocols(pem: dict[str, str], tls_certificate: tuple[Path, Path],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLUME_SSL_EXCLUDE_PROTOCOLS", "SSLv3, TLSv1.3")
+    trusting = client(ssl="true", truststore=str(tls_certificate[0]))
+    assert _exchange(_context(server(**pem)), _context(trusting)) == ("TLSv1.2", b"ping")
+    monkeypatch.setenv("FLUME_SSL_EXCLUDE_PROTOCOLS", "TLSv1.2 TLSv1.3")
+    message = problems_of(Server, pem)
+    assert "no TLS protocol left" in message and "FLUME_SSL_EXCLUDE_PROTOCOLS" in message
+
+
+def test_flume_ssl_include_ciphersuites(pem: dict[str, str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLUME_SSL_INCLUDE_CIPHERSUITES", "ECDHE-RSA-AES128-GCM-SHA256")
+    assert _tls12_ciphers(_context(server(**pem))) == {"ECDHE-RSA-AES128-GCM-SHA256"}
+    monkeypatch.setenv("FLUME_SSL_INCLUDE_CIPHERSUITES", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+    message = problems_of(Server, pem)
+    assert "OpenSSL names" in message and "FLUME_SSL_INCLUDE_CIPHERSUITES" in message
+
+
+def test_flume_ssl_exclude_ciphersuites(pem: dict[str, str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLUME_SSL_EXCLUDE_CIPHERSUITES", "ECDHE-RSA-AES128-GCM-SHA256")
+    ciphers = _tls12_ciphers(_context(client(ssl="true", **{"trust-all-certs": "true"})))
+    assert "ECDHE-RSA-AES128-GCM-SHA256" not in ciphers
+    assert "ECDHE-RSA-AES256-GCM-SHA384" in ciphers
+
+
+def test_a_client_never_takes_the_global_keystore(
+    pem: dict[str, str], tls_certificate: tuple[Path, Path], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLUME_SSL_KEYSTORE_PATH", str(_both(tmp_path, tls_certificate)))
+    monkeypatch.setenv("FLUME_SSL_KEYSTORE_TYPE", "JKS")
+    cert = str(tls_certificate[0])
+    strict = server(**pem, **{"ssl.cafile": cert, "ssl.requireClientCert": "true",
+                              "keystore-type": "PEM"})
+    assert _refused(_context(strict), _context(client(ssl="true", truststore=cert)))
+
+
+# -- the agent and flume-ng validate pass -D values on --------------------------------------------
+
+
+HTTPS_AGENT = """a1.sources = r1
+a1.channels = c1
+a1.sinks = k1
+a1.sources.r1.type = http
+a1.sources.r1.bind = 127.0.0.1
+a1.sources.r1.port = 0
+a1.sources.r1.ssl = true
+a1.sources.r1.channels = c1
+a1.channels.c1.type = memory
+a1.sinks.k1.type = null
+a1.sinks.k1.channel = c1
+"""
+
+
+def test_an_agent_source_takes_its_keystore_from_a_system_property(
+    tmp_path: Path, tls_certificate: tuple[Path, Path]
+) -> None:
+    conf = tmp_path / "a.conf"
+    conf.write_text(HTTPS_AGENT)
+    agent = Agent("a1", [conf], system_properties={
+        "javax.net.ssl.keyStore": str(_both(tmp_path, tls_certificate))})
+    agent.start()
+    try:
+        assert agent.pipeline is not None
+        port = agent.pipeline.sources["r1"].port  # type: ignore[attr-defined]
+        context = ssl.create_default_context(cafile=str(tls_certificate[0]))
+        connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=context)
+        try:
+            connection.request("POST", "/", body=b'[{"headers": {}, "body": "over tls"}]')
+            assert connection.getresponse().status == 200
+        finally:
+            connection.close()
+    finally:
+        agent.stop()
+    with pytest.raises(ConfigurationError, match=r"r1\.keystore: must name"):
+        Agent("a1", [conf]).build()  # no -D, no environment: no keystore
+
+
+def test_validate_reads_d_options_and_the_environment(
+    tmp_path: Path, tls_certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    conf = tmp_path / "a.conf"
+    conf.write_text(HTTPS_AGENT)
+    both = str(_both(tmp_path, tls_certificate))
+    assert cli_main(["validate", "-f", str(conf)]) == 1
+    assert cli_main(["validate", "-f", str(conf), f"-Djavax.net.ssl.keyStore={both}"]) == 0
+    monkeypatch.setenv("FLUME_SSL_KEYSTORE_PATH", both)
+    assert cli_main(["validate", "-f", str(conf)]) == 0
+    assert cli_main(["validate", "-f", str(conf), "-Djavax.net.ssl.keyStoreType=JKS"]) == 1
+    assert "the system property javax.net.ssl.keyStoreType" in capsys.readouterr().err

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Callable
 from pathlib import Path
 
@@ -122,7 +121,7 @@ def test_tls_protocols_older_than_tls12_are_refused_at_config_time(component: st
             AvroSink.from_config("k1", {"hostname": "127.0.0.1", **props})
 
 
-def test_tls_source_requiring_client_certificates_admits_only_clients_with_one(
+def test_tls_source_requiring_client_certificates_admits_only_sinks_with_a_keystore(
     start_source: StartSource, start_sink: StartSink, channel: Channel,
     tls_certificate: tuple[Path, Path],
 ) -> None:
@@ -130,15 +129,32 @@ def test_tls_source_requiring_client_certificates_admits_only_clients_with_one(
     source, anonymous, upstream = _tls_pair(
         start_source, start_sink, channel, tls_certificate,
         {"ssl.cafile": str(cert), "ssl.requireClientCert": "true"}, {})
-    _fill(upstream, 1)
+    sent = _fill(upstream, 5)
     with pytest.raises(EventDeliveryException):
         anonymous.process()
-    context = ssl.create_default_context(cafile=str(cert))
-    context.load_cert_chain(cert, key)
-    with AvroRpcClient("127.0.0.1", source.port, request_timeout=5,
-                       ssl_context=context) as client:
-        client.append({"headers": {}, "body": b"signed"})
-    assert [e.body for e in take_all(channel)] == [b"signed"]
+    assert take_all(upstream) == sent  # rolled back
+    signed = start_sink(upstream, source.port, ssl="true", truststore=str(cert),
+                        keystore=str(cert), **{"ssl.keyfile": str(key), "batch-size": "2"})
+    _fill(upstream, 5)
+    _send_all(signed)
+    assert take_all(channel) == sent
+
+
+def test_a_tls_source_takes_its_keystore_from_the_environment(
+    start_source: StartSource, start_sink: StartSink, channel: Channel,
+    tls_certificate: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cert, key = tls_certificate
+    both = tmp_path / "both.pem"
+    both.write_bytes(cert.read_bytes() + key.read_bytes())
+    monkeypatch.setenv("FLUME_SSL_KEYSTORE_PATH", str(both))
+    monkeypatch.setenv("FLUME_SSL_TRUSTSTORE_PATH", str(cert))
+    source = start_source(channel, ssl="true")
+    upstream = make_memory_channel()
+    sink = start_sink(upstream, source.port, ssl="true")
+    sent = _fill(upstream, 3)
+    _send_all(sink)
+    assert take_all(channel) == sent
 
 
 def test_source_counts_calls_and_events(

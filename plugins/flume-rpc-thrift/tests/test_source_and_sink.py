@@ -155,9 +155,11 @@ def test_client_pool_opens_at_most_max_connections(
 
 
 def _tls_pair(start_source: StartSource, start_sink: StartSink, channel: Channel,
-              certificate: tuple[Path, Path], **sink_props: str) -> tuple[ThriftSink, Channel]:
+              certificate: tuple[Path, Path], source_props: dict[str, str] | None = None,
+              **sink_props: str) -> tuple[ThriftSink, Channel]:
     cert, key = certificate
-    source = start_source(channel, ssl="true", keystore=str(cert), keyfile=str(key))
+    source = start_source(channel, ssl="true", keystore=str(cert), keyfile=str(key),
+                          **(source_props or {}))
     upstream = memory_channel()
     return start_sink(upstream, source.port, ssl="true", **sink_props), upstream
 
@@ -180,6 +182,27 @@ def test_tls_sink_refuses_an_untrusted_certificate(
     fill(upstream, 1)
     with pytest.raises(EventDeliveryException, match="CERTIFICATE_VERIFY_FAILED"):
         sink.process()
+    upstream.stop()
+
+
+@pytest.mark.parametrize("presents", [True, False], ids=["client-cert", "no-client-cert"])
+def test_tls_source_requiring_client_certificates_admits_only_sinks_with_a_keystore(
+    start_source: StartSource, start_sink: StartSink, channel: Channel,
+    tls_certificate: tuple[Path, Path], presents: bool,
+) -> None:
+    cert, key = (str(p) for p in tls_certificate)
+    own = {"keystore": cert, "ssl.keyfile": key} if presents else {}
+    sink, upstream = _tls_pair(start_source, start_sink, channel, tls_certificate,
+                               {"ssl.cafile": cert, "ssl.requireClientCert": "true"},
+                               truststore=cert, **own)
+    sent = fill(upstream, 4)
+    if presents:
+        _drain(sink)
+        assert take_all(channel) == sent
+    else:
+        with pytest.raises(EventDeliveryException):
+            sink.process()
+        assert take_all(upstream) == sent  # rolled back, kept for the retry
     upstream.stop()
 
 

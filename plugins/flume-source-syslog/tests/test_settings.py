@@ -94,7 +94,7 @@ TLS_ON = {"ssl": "true", "keystore": "server.pem"}
     ({"ssl": "true"}, "keystore", "PEM certificate"),
     ({**TLS_ON, "keystore-type": "JKS"}, "keystore-type", "only PEM"),
     ({**TLS_ON, "include-protocols": "TLSv1"}, "include-protocols", "never offered"),
-    ({**TLS_ON, "exclude-protocols": "TLSv1.2 TLSv1.3"}, "include-protocols",
+    ({**TLS_ON, "exclude-protocols": "TLSv1.2 TLSv1.3"}, "exclude-protocols",
      "no TLS protocol left"),
     ({**TLS_ON, "include-cipher-suites": "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},
      "include-cipher-suites", "OpenSSL names"),
