@@ -21,8 +21,10 @@ Each connection is served on its own thread with a socket timeout, so a client
 sending garbage or stalling never holds up the others.
 
 HTTPS: ``ssl = true`` (or Flume's older ``enableSSL``) with Flume's SSL keys in Python's
-terms (a PEM ``keystore``; see :class:`flume_sdk.TlsServerSettings`). The TLS handshake
-runs on the connection's own thread, under the same timeout.
+terms (a PEM ``keystore``; see :class:`flume_sdk.TlsServerSettings`), or Flume's global
+ones (``-Djavax.net.ssl.keyStore``, ``FLUME_SSL_KEYSTORE_PATH``... see
+:class:`flume_sdk.TlsDefaults`). The TLS handshake runs on the connection's own thread, under
+the same timeout.
 """
 
 from __future__ import annotations
