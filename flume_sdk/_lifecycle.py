@@ -50,6 +50,7 @@ class Component:
     Settings: ClassVar[type] = NoSettings
     counter_kind: ClassVar[str] = "COMPONENT"
     counter_extra: ClassVar[tuple[str, ...]] = ()
+    wants_config_context: ClassVar[bool] = False
 
     def __init__(self, name: str, settings: Any = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self.name = name
@@ -71,11 +72,14 @@ class Component:
         clock: Clock = SYSTEM_CLOCK,
         component: str | None = None,
         locations: Mapping[str, Location] | None = None,
+        **options: Any,
     ) -> Self:
         """Build from Flume properties (``{"capacity": "1000"}``), validating every key.
 
         What the settings warn about (their ``warnings()``) is kept in ``config_warnings``;
-        the agent logs it and ``flume-ng validate`` prints it.
+        the agent logs it and ``flume-ng validate`` prints it. ``options`` go to the
+        constructor, and so do ``component`` and ``locations`` when the class sets
+        ``wants_config_context`` (it checks keys of its own, e.g. a serializer's).
 
         Raises:
             ConfigurationError: listing every problem in the properties.
@@ -84,7 +88,9 @@ class Component:
         settings: Any = parse_settings(
             cls.Settings, properties or {}, component=path, locations=locations
         )
-        built = cls(name, settings, clock=clock)
+        if cls.wants_config_context:
+            options = {"component": path, "locations": locations, **options}
+        built = cls(name, settings, clock=clock, **options)
         built.config_warnings = settings_warnings(settings, component=path, locations=locations)
         return built
 

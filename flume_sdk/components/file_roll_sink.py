@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, ClassVar, Self
+from typing import Any, BinaryIO, ClassVar
 
 import attrs
 
@@ -40,7 +40,6 @@ from flume_sdk import (
     at_least,
     namespace,
     one_of,
-    parse_settings,
     resolve_serializer,
     setting,
 )
@@ -156,6 +155,7 @@ class FileRollSink(BatchSink):
     """
 
     Settings: ClassVar[type] = FileRollSinkSettings
+    wants_config_context: ClassVar[bool] = True
     settings: FileRollSinkSettings
 
     def __init__(
@@ -179,23 +179,6 @@ class FileRollSink(BatchSink):
                              self.settings.extension, clock)
         self._io_lock = threading.Lock()
         self._current: _OpenFile | None = None
-
-    @classmethod
-    def from_config(
-        cls,
-        name: str,
-        properties: Mapping[str, Any] | None = None,
-        *,
-        clock: Clock = SYSTEM_CLOCK,
-        component: str | None = None,
-        locations: Mapping[str, Location] | None = None,
-        registry: PluginRegistry | None = None,
-    ) -> Self:
-        path = component or name
-        settings: Any = parse_settings(cls.Settings, properties or {}, component=path,
-                                  locations=locations)
-        return cls(name, settings, clock=clock, registry=registry, component=path,
-                   locations=locations)
 
     @property
     def current_path(self) -> Path | None:

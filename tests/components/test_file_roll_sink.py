@@ -20,6 +20,7 @@ from flume_sdk import (
     ConfigurationError,
     Event,
     EventDeliveryException,
+    Location,
     PluginInfo,
     PluginKind,
     PluginRegistry,
@@ -282,6 +283,15 @@ def test_unknown_serializer_key_is_a_configuration_error_naming_the_full_key(
     with pytest.raises(ConfigurationError,
                        match=r"a1\.sinks\.k1\.sink\.serializer\.appendNewlin: unknown key"):
         _sink(tmp_path, _channel(), **{"sink.serializer.appendNewlin": "false"})
+
+
+def test_a_bad_serializer_key_from_a_file_names_its_line(tmp_path: Path) -> None:
+    where = Location("flume.conf", 7)
+    with pytest.raises(ConfigurationError, match=r"flume\.conf:7: a1\.sinks\.k1\.sink\.serializer"):
+        FileRollSink.from_config(
+            "k1", {"sink.directory": str(tmp_path), "sink.serializer.appendNewlin": "false"},
+            component="a1.sinks.k1", locations={"sink.serializer.appendNewlin": where},
+            registry=REGISTRY)
 
 
 def test_missing_directory_key_is_a_configuration_error(tmp_path: Path) -> None:

@@ -151,6 +151,7 @@ class DeprecatedKeys:
         clock: Clock = SYSTEM_CLOCK,
         component: str | None = None,
         locations: Mapping[str, Location] | None = None,
+        **options: Any,
     ) -> Self:
         """Build from Flume properties, old keys included (see the module docstring).
 
@@ -163,7 +164,7 @@ class DeprecatedKeys:
         errors = [p for p in found if p.severity == "error"]
         try:
             built: Self = super().from_config(  # type: ignore[misc]
-                name, props, clock=clock, component=path, locations=locs)
+                name, props, clock=clock, component=path, locations=locs, **options)
         except ConfigurationError as exc:
             raise ConfigurationError([*errors, *exc.problems]) from exc
         if errors:

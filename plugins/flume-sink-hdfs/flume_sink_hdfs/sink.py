@@ -30,7 +30,7 @@ import logging
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import attrs
@@ -49,7 +49,6 @@ from flume_sdk import (
     at_least,
     namespace,
     one_of,
-    parse_settings,
     resolve_serializer,
     setting,
 )
@@ -264,6 +263,7 @@ class HdfsEventSink(BatchSink):
     """
 
     Settings: ClassVar[type] = HdfsSinkSettings
+    wants_config_context: ClassVar[bool] = True
     settings: HdfsSinkSettings
 
     def __init__(
@@ -296,23 +296,6 @@ class HdfsEventSink(BatchSink):
         self._orphans: list[OpenFileEntry] = []
         self._crash = CrashSwitch()
         self._in_flight: tuple[_Marks, list[OpenFile], bool] | None = None
-
-    @classmethod
-    def from_config(
-        cls,
-        name: str,
-        properties: Mapping[str, Any] | None = None,
-        *,
-        clock: Clock = SYSTEM_CLOCK,
-        component: str | None = None,
-        locations: Mapping[str, Location] | None = None,
-        registry: PluginRegistry | None = None,
-    ) -> Self:
-        path = component or name
-        settings: Any = parse_settings(cls.Settings, properties or {}, component=path,
-                                       locations=locations)
-        return cls(name, settings, clock=clock, registry=registry, component=path,
-                   locations=locations)
 
     # -- what tests and operators look at ----------------------------------------------------
 
