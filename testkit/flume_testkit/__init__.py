@@ -6,7 +6,7 @@ Fakes, the clock, events and drivers import without pytest; the contract suites
 
 from typing import TYPE_CHECKING, Any
 
-from flume_testkit.channels import take_all
+from flume_testkit.channels import memory_channel, take_all
 from flume_testkit.clock import FakeClock
 from flume_testkit.drivers import (
     ChannelDriver,
@@ -26,6 +26,7 @@ from flume_testkit.fakes import (
     RecordingTransaction,
     ScriptedSource,
 )
+from flume_testkit.net import closed_by_peer
 from flume_testkit.waiting import wait_until
 
 if TYPE_CHECKING:
@@ -63,8 +64,10 @@ __all__ = [
     "SinkDriver",
     "SourceContract",
     "SourceDriver",
+    "closed_by_peer",
     "copy_events",
     "event_ids",
+    "memory_channel",
     "new_threads",
     "run_in_thread",
     "take_all",

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Iterator
 
 import pytest
+from flume_testkit import memory_channel
 from flume_testkit.clock import FakeClock
 from flume_testkit.servers import wait_until
 
@@ -19,9 +20,7 @@ Make = Callable[..., ExecSource]
 
 @pytest.fixture
 def channel() -> Iterator[MemoryChannel]:
-    ch = MemoryChannel.from_config("c1", {"capacity": "1000", "transactionCapacity": "100",
-                                          "keep-alive": "0"})
-    ch.start()
+    ch = memory_channel(1000, transaction_capacity=100)
     yield ch
     ch.stop()
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from flume_testkit import memory_channel
 
 from flume_sdk import ChannelProcessor, ConfigurationError, Event
 from flume_sdk.components.http_source import HTTPSource
@@ -21,9 +22,7 @@ Make = Callable[..., HTTPSource]
 
 @pytest.fixture
 def channel() -> Iterator[MemoryChannel]:
-    ch = MemoryChannel.from_config("c1", {"capacity": "3", "transactionCapacity": "3",
-                                          "keep-alive": "0"})
-    ch.start()
+    ch = memory_channel(3)
     yield ch
     ch.stop()
 

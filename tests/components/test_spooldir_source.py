@@ -12,7 +12,7 @@ from pathlib import Path
 
 import fastavro
 import pytest
-from flume_testkit import take_all
+from flume_testkit import memory_channel, take_all
 from flume_testkit.servers import wait_until
 
 from flume_sdk import ChannelProcessor, ConfigurationError, Status
@@ -25,9 +25,7 @@ Make = Callable[..., SpoolDirectorySource]
 
 @pytest.fixture
 def channel() -> Iterator[MemoryChannel]:
-    ch = MemoryChannel.from_config("c1", {"capacity": "100000", "transactionCapacity": "1000",
-                                          "keep-alive": "0"})
-    ch.start()
+    ch = memory_channel(100_000)
     yield ch
     ch.stop()
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from flume_testkit import take_all
+from flume_testkit import memory_channel, take_all
 from flume_testkit.clock import FakeClock
 
 from flume_sdk import ChannelProcessor, ConfigurationError, Status
@@ -23,9 +23,7 @@ Make = Callable[..., TaildirSource]
 
 @pytest.fixture
 def channel() -> Iterator[MemoryChannel]:
-    ch = MemoryChannel.from_config("c1", {"capacity": "100000", "transactionCapacity": "1000",
-                                          "keep-alive": "0"})
-    ch.start()
+    ch = memory_channel(100_000)
     yield ch
     ch.stop()
 

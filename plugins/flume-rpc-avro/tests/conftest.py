@@ -8,23 +8,15 @@ from typing import Any
 import pytest
 from flume_rpc_avro.sink import AvroSink
 from flume_rpc_avro.source import AvroSource
+from flume_testkit import memory_channel
 
 from flume_sdk import Channel, ChannelProcessor
-from flume_sdk.components.memory_channel import MemoryChannel
 from flume_sdk.components.selectors import ReplicatingSelector
-
-
-def make_memory_channel(capacity: int = 10_000, keep_alive: str = "0.2") -> Channel:
-    channel = MemoryChannel.from_config(
-        "c1", {"capacity": str(capacity), "transactionCapacity": str(min(capacity, 1000)),
-               "keep-alive": keep_alive})
-    channel.start()
-    return channel
 
 
 @pytest.fixture
 def channel() -> Iterator[Channel]:
-    ch = make_memory_channel()
+    ch = memory_channel()
     yield ch
     ch.stop()
 

@@ -11,7 +11,7 @@ from flume_rpc_avro import AvroRpcClient
 from flume_rpc_avro._framing import encode_frame
 from flume_rpc_avro._protocol import PROTOCOL_MD5, encode_call, encode_handshake_request
 from flume_rpc_avro.source import AvroSource
-from flume_testkit import take_all, wait_until
+from flume_testkit import closed_by_peer, take_all, wait_until
 
 from flume_sdk import Channel
 
@@ -19,19 +19,6 @@ StartSource = Callable[..., AvroSource]
 GOOD_HEAD, GOOD_PARAMS = encode_call("appendBatch", [{"headers": {"a": "b"}, "body": b"hi"}])
 GOOD_FRAME = encode_frame(1, [encode_handshake_request(None, PROTOCOL_MD5) + GOOD_HEAD,
                               GOOD_PARAMS])
-
-
-def _closed_by_server(sock: socket.socket, timeout: float = 5.0) -> bool:
-    """Read until EOF; True if the server closed the connection within ``timeout``."""
-    sock.settimeout(timeout)
-    try:
-        while sock.recv(65536):
-            pass
-    except ConnectionResetError:
-        return True
-    except TimeoutError:
-        return False
-    return True
 
 
 def _wait_for_count(source: AvroSource, name: str, value: int, timeout: float = 5.0) -> int:
@@ -65,7 +52,7 @@ def test_garbage_closes_the_connection_and_counts_a_read_failure(
 ) -> None:
     source = start_source(channel)
     with _send(source, data) as sock:
-        assert _closed_by_server(sock)
+        assert closed_by_peer(sock)
     assert _wait_for_count(source, "EventReadFail", 1) == 1
     assert _still_serves(source, channel)
 
@@ -86,7 +73,7 @@ def test_oversized_frame_is_refused_before_its_bytes_arrive(
     source = start_source(channel, **{"max-frame-size": "4096"})
     header = bytes.fromhex("00000001" "00000001") + (1 << 30).to_bytes(4, "big")
     with _send(source, header) as sock:
-        assert _closed_by_server(sock)
+        assert closed_by_peer(sock)
     assert _wait_for_count(source, "EventReadFail", 1) == 1
     assert _still_serves(source, channel)
 
@@ -99,7 +86,7 @@ def test_handshake_for_a_different_protocol_closes_the_connection(
     handshake = b"\x11" * 16 + b"\x02" + bytes([len(other) * 2]) + other
     handshake += PROTOCOL_MD5 + b"\x02\x00"
     with _send(source, encode_frame(1, [handshake + b"\x00\x08send"])) as sock:
-        assert _closed_by_server(sock)
+        assert closed_by_peer(sock)
     assert _wait_for_count(source, "EventReadFail", 1) == 1
     assert _still_serves(source, channel)
 
@@ -109,7 +96,7 @@ def test_client_stalling_mid_frame_is_disconnected(
 ) -> None:
     source = start_source(channel, **{"frame-timeout": "0.3"})
     with _send(source, GOOD_FRAME[:-5]) as sock:
-        assert _closed_by_server(sock, timeout=5.0)
+        assert closed_by_peer(sock, timeout=5.0)
     assert _wait_for_count(source, "EventReadFail", 1) == 1
     assert _still_serves(source, channel)
 
@@ -130,7 +117,7 @@ def test_plain_bytes_to_a_deflate_source_close_the_connection(
 ) -> None:
     source = start_source(channel, **{"compression-type": "deflate"})
     with _send(source, GOOD_FRAME) as sock:
-        assert _closed_by_server(sock)
+        assert closed_by_peer(sock)
     assert _wait_for_count(source, "EventReadFail", 1) == 1
 
 

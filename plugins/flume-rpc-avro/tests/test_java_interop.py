@@ -12,11 +12,9 @@ import pytest
 from flume_rpc_avro import PROTOCOL_MD5
 from flume_rpc_avro.sink import AvroSink
 from flume_rpc_avro.source import AvroSource
-from flume_testkit import take_all
+from flume_testkit import memory_channel, take_all
 
 from flume_sdk import Channel, Event, EventDeliveryException, Status
-
-from .conftest import make_memory_channel
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -56,7 +54,7 @@ def test_java_client_single_appends_reach_our_source(
 def test_java_client_sees_failed_when_our_channel_is_full(
     avro_java_peer: object, start_source: Callable[..., AvroSource]
 ) -> None:
-    full = make_memory_channel(capacity=10, keep_alive="0.05")
+    full = memory_channel(capacity=10, keep_alive=0.05)
     source = start_source(full)
     result = avro_java_peer.run_client(  # type: ignore[attr-defined]
         "127.0.0.1", source.port, 20, 20, timeout=60)
@@ -69,7 +67,7 @@ def test_our_sink_delivers_to_a_java_server(
 ) -> None:
     props = {"compression-type": "deflate"} if deflate else {}
     with avro_java_peer.start_server(deflate=deflate) as server:  # type: ignore[attr-defined]
-        upstream = make_memory_channel()
+        upstream = memory_channel()
         sink = start_sink(upstream, server.port, **{"batch-size": "40", **props})
         sent = [Event(body=f"b{i}".encode(), headers={"i": str(i)}) for i in range(100)]
         with upstream.transaction() as tx:
@@ -85,7 +83,7 @@ def test_our_sink_rolls_back_when_the_java_server_answers_failed(
     avro_java_peer: object, start_sink: Callable[..., AvroSink]
 ) -> None:
     with avro_java_peer.start_server(mode="failed") as server:  # type: ignore[attr-defined]
-        upstream = make_memory_channel()
+        upstream = memory_channel()
         sink = start_sink(upstream, server.port)
         with upstream.transaction() as tx:
             tx.put(Event(body=b"keep"))
@@ -98,7 +96,7 @@ def test_our_sink_times_out_on_a_slow_java_server(
     avro_java_peer: object, start_sink: Callable[..., AvroSink]
 ) -> None:
     with avro_java_peer.start_server(delay_ms=3000) as server:  # type: ignore[attr-defined]
-        upstream = make_memory_channel()
+        upstream = memory_channel()
         sink = start_sink(upstream, server.port, **{"request-timeout": "300"})
         with upstream.transaction() as tx:
             tx.put(Event(body=b"slow"))

@@ -9,15 +9,13 @@ from collections.abc import Callable
 import pytest
 from flume_rpc_avro.sink import AvroSink
 from flume_rpc_avro.source import AvroSource
-from flume_testkit import take_all
+from flume_testkit import memory_channel, take_all
 
 from flume_sdk import Channel, Event, Status
 from flume_sdk.components.sink_processors import (
     FailoverSinkProcessor,
     LoadBalancingSinkProcessor,
 )
-
-from .conftest import make_memory_channel
 
 __all__: list[str] = []
 
@@ -68,7 +66,7 @@ def _assert_all_arrived_once(*channels: Channel) -> list[int]:
 def test_failover_group_moves_to_the_backup_when_the_primary_dies(
     start_source: StartSource,
 ) -> None:
-    primary_ch, backup_ch, upstream = (make_memory_channel() for _ in range(3))
+    primary_ch, backup_ch, upstream = (memory_channel() for _ in range(3))
     primary, backup = start_source(primary_ch), start_source(backup_ch)
     sinks = [_sink("k1", upstream, primary.port), _sink("k2", upstream, backup.port)]
     processor = FailoverSinkProcessor.from_config(
@@ -88,7 +86,7 @@ def test_failover_group_moves_to_the_backup_when_the_primary_dies(
 def test_load_balance_group_sends_everything_to_the_survivor(
     start_source: StartSource,
 ) -> None:
-    first_ch, second_ch, upstream = (make_memory_channel() for _ in range(3))
+    first_ch, second_ch, upstream = (memory_channel() for _ in range(3))
     first, second = start_source(first_ch), start_source(second_ch)
     sinks = [_sink("k1", upstream, first.port), _sink("k2", upstream, second.port)]
     processor = LoadBalancingSinkProcessor.from_config(

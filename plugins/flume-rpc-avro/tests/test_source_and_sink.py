@@ -9,11 +9,9 @@ import pytest
 from flume_rpc_avro import AvroRpcClient, DeliveryFailedError
 from flume_rpc_avro.sink import AvroSink
 from flume_rpc_avro.source import AvroSource
-from flume_testkit import take_all
+from flume_testkit import memory_channel, take_all
 
 from flume_sdk import Channel, ConfigurationError, Event, EventDeliveryException, Status
-
-from .conftest import make_memory_channel
 
 StartSource = Callable[..., AvroSource]
 StartSink = Callable[..., AvroSink]
@@ -41,7 +39,7 @@ def _send_all(sink: AvroSink, deadline_calls: int = 1000) -> None:
 def test_sink_delivers_batches_to_source_in_order(
     start_source: StartSource, start_sink: StartSink, channel: Channel, props: dict[str, str]
 ) -> None:
-    upstream = make_memory_channel()
+    upstream = memory_channel()
     source = start_source(channel, **props)
     sink = start_sink(upstream, source.port, **{"batch-size": "7", **props})
     sent = _fill(upstream, 50)
@@ -57,7 +55,7 @@ def _tls_pair(
     cert, key = certificate
     source = start_source(channel, ssl="true", keystore=str(cert), keyfile=str(key),
                           **source_props)
-    upstream = make_memory_channel()
+    upstream = memory_channel()
     sink = start_sink(upstream, source.port, ssl="true", truststore=str(cert), **sink_props)
     return source, sink, upstream
 
@@ -80,7 +78,7 @@ def test_tls_sink_refuses_an_untrusted_certificate(
 ) -> None:
     cert, key = tls_certificate
     source = start_source(channel, ssl="true", keystore=str(cert), keyfile=str(key))
-    upstream = make_memory_channel()
+    upstream = memory_channel()
     sink = start_sink(upstream, source.port, ssl="true")
     _fill(upstream, 1)
     with pytest.raises(EventDeliveryException):
@@ -150,7 +148,7 @@ def test_a_tls_source_takes_its_keystore_from_the_environment(
     monkeypatch.setenv("FLUME_SSL_KEYSTORE_PATH", str(both))
     monkeypatch.setenv("FLUME_SSL_TRUSTSTORE_PATH", str(cert))
     source = start_source(channel, ssl="true")
-    upstream = make_memory_channel()
+    upstream = memory_channel()
     sink = start_sink(upstream, source.port, ssl="true")
     sent = _fill(upstream, 3)
     _send_all(sink)
@@ -172,7 +170,7 @@ def test_source_counts_calls_and_events(
 def test_source_answers_failed_when_the_channel_is_full(
     start_source: StartSource
 ) -> None:
-    full = make_memory_channel(capacity=4, keep_alive="0.05")
+    full = memory_channel(capacity=4, keep_alive=0.05)
     kept = _fill(full, 3, "old")
     source = start_source(full)
     with AvroRpcClient("127.0.0.1", source.port) as client, pytest.raises(
@@ -185,10 +183,10 @@ def test_source_answers_failed_when_the_channel_is_full(
 def test_sink_keeps_events_in_its_channel_when_the_source_refuses(
     start_source: StartSource, start_sink: StartSink
 ) -> None:
-    full = make_memory_channel(capacity=4, keep_alive="0.05")
+    full = memory_channel(capacity=4, keep_alive=0.05)
     _fill(full, 3, "old")
     source = start_source(full)
-    upstream = make_memory_channel()
+    upstream = memory_channel()
     sink = start_sink(upstream, source.port, **{"batch-size": "5"})
     sent = _fill(upstream, 5)
     with pytest.raises(EventDeliveryException, match="FAILED"):
@@ -201,7 +199,7 @@ def test_sink_reconnects_after_the_source_restarts(
 ) -> None:
     source = start_source(channel)
     port = source.port
-    upstream = make_memory_channel()
+    upstream = memory_channel()
     sink = start_sink(upstream, port)
     _fill(upstream, 3, "a")
     _send_all(sink)
@@ -218,7 +216,7 @@ def test_sink_reconnects_after_the_source_restarts(
 def test_sink_starts_even_when_the_source_is_down(start_sink: StartSink) -> None:
     from flume_testkit.servers._process import free_port
 
-    sink = start_sink(make_memory_channel(), free_port())
+    sink = start_sink(memory_channel(), free_port())
     assert sink.counter.get("ConnectionFailedCount") == 1
 
 
@@ -230,7 +228,7 @@ def test_sink_resets_the_connection_after_the_interval(
     sink = AvroSink.from_config(
         "k1", {"hostname": "127.0.0.1", "port": str(source.port),
                "reset-connection-interval": "10"}, clock=clock)
-    upstream = make_memory_channel()
+    upstream = memory_channel()
     sink.set_channel(upstream)
     sink.start()
     try:

@@ -7,22 +7,13 @@ from collections.abc import Callable, Iterator
 import pytest
 from flume_rpc_thrift.sink import ThriftSink
 from flume_rpc_thrift.source import ThriftSource
+from flume_testkit import memory_channel
 
 from flume_sdk import Channel, ChannelProcessor, Event
-from flume_sdk.components.memory_channel import MemoryChannel
 from flume_sdk.components.selectors import ReplicatingSelector
 
 StartSource = Callable[..., ThriftSource]
 StartSink = Callable[..., ThriftSink]
-
-
-def memory_channel(capacity: int = 10_000) -> Channel:
-    """A started memory channel that gives up quickly when full or empty."""
-    channel = MemoryChannel.from_config(
-        "c1", {"capacity": str(capacity), "transactionCapacity": str(min(capacity, 1000)),
-               "keep-alive": "0.1"})
-    channel.start()
-    return channel
 
 
 def fill(channel: Channel, count: int, prefix: str = "e") -> list[Event]:

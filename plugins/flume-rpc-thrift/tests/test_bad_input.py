@@ -8,7 +8,7 @@ import pytest
 from flume_rpc_thrift import ThriftRpcClient, codec
 from flume_rpc_thrift._framing import encode_frame
 from flume_rpc_thrift.source import ThriftSource
-from flume_testkit import take_all, wait_until
+from flume_testkit import closed_by_peer, take_all, wait_until
 
 from flume_sdk import Channel, Event
 
@@ -16,19 +16,6 @@ from .conftest import StartSource
 
 GOOD = encode_frame(codec("compact").encode_call("appendBatch", 1, [Event(body=b"hi",
                                                                           headers={"a": "b"})]))
-
-
-def _closed_by_server(sock: socket.socket, timeout: float = 5.0) -> bool:
-    """Read until EOF; True if the server closed the connection within ``timeout``."""
-    sock.settimeout(timeout)
-    try:
-        while sock.recv(65536):
-            pass
-    except ConnectionResetError:
-        return True
-    except TimeoutError:
-        return False
-    return True
 
 
 def _read_fails(source: ThriftSource, value: int = 1) -> int:
@@ -66,7 +53,7 @@ def test_garbage_closes_the_connection_and_counts_a_read_failure(
 ) -> None:
     source = start_source(channel)
     with _connect(source, data) as sock:
-        assert _closed_by_server(sock)
+        assert closed_by_peer(sock)
     assert _read_fails(source) == 1
     assert _still_serves(source, channel)
 
@@ -76,7 +63,7 @@ def test_oversized_frame_is_refused_before_its_bytes_arrive(
 ) -> None:
     source = start_source(channel, **{"max-frame-size": "4096"})
     with _connect(source, (1 << 30).to_bytes(4, "big")) as sock:
-        assert _closed_by_server(sock)
+        assert closed_by_peer(sock)
     assert _read_fails(source) == 1
     assert _still_serves(source, channel)
 
@@ -90,7 +77,7 @@ def test_unknown_method_is_answered_then_the_connection_closed(
     with _connect(source, call) as sock:
         sock.settimeout(5)
         reply = sock.recv(65536)
-        assert _closed_by_server(sock)
+        assert closed_by_peer(sock)
     assert b"unknown Thrift method 'appendBitch'" in reply
     assert _read_fails(source) == 1
 
@@ -101,7 +88,7 @@ def test_client_stalling_mid_frame_is_disconnected_while_others_are_served(
     source = start_source(channel, **{"frame-timeout": "0.3"})
     with _connect(source, GOOD[:-5]) as stalled:
         assert _still_serves(source, channel)  # served while the other one stalls
-        assert _closed_by_server(stalled)
+        assert closed_by_peer(stalled)
     assert _read_fails(source) == 1
 
 
@@ -111,7 +98,7 @@ def test_client_sending_nothing_is_disconnected_and_counted(
     source = start_source(channel, **{"idle-timeout": "0.3"})
     with _connect(source) as silent:
         assert _still_serves(source, channel)
-        assert _closed_by_server(silent)
+        assert closed_by_peer(silent)
     assert _read_fails(source) == 1
 
 
@@ -145,7 +132,7 @@ def test_a_plain_client_to_a_tls_source_is_counted(
     cert, key = tls_certificate
     source = start_source(channel, ssl="true", keystore=str(cert), keyfile=str(key))
     with _connect(source, GOOD) as sock:
-        assert _closed_by_server(sock)
+        assert closed_by_peer(sock)
     assert _read_fails(source) == 1
 
 
@@ -155,4 +142,4 @@ def test_connection_limit_queues_clients_instead_of_refusing_them(
     source = start_source(channel, threads="1", **{"idle-timeout": "0.5"})
     with _connect(source) as hog:  # takes the only slot, then is closed as silent
         assert _still_serves(source, channel)
-        assert _closed_by_server(hog)
+        assert closed_by_peer(hog)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import threading
 
 import pytest
-from flume_testkit import take_all
+from flume_testkit import memory_channel, take_all
 from thrift.Thrift import TApplicationException
 
 from flume_sdk import Channel, Event, EventDeliveryException, Status
 
 from ._library_peer import FAILED, OK, LibraryClient, LibraryServer, ThriftFlumeEvent
-from .conftest import StartSink, StartSource, fill, memory_channel
+from .conftest import StartSink, StartSource, fill
 
 PROTOCOLS = ["compact", "binary"]
 

@@ -10,7 +10,7 @@ import pytest
 from flume_rpc_thrift import ThriftRpcClient
 from flume_rpc_thrift.sink import ThriftSink
 from flume_rpc_thrift.source import ThriftSource
-from flume_testkit import FakeClock, take_all
+from flume_testkit import FakeClock, memory_channel, take_all
 
 from flume_sdk import (
     Channel,
@@ -22,7 +22,7 @@ from flume_sdk import (
     load_plugin,
 )
 
-from .conftest import StartSink, StartSource, fill, memory_channel
+from .conftest import StartSink, StartSource, fill
 
 
 def _drain(sink: ThriftSink, max_calls: int = 1000) -> None:
