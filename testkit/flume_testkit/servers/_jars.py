@@ -38,14 +38,26 @@ def _sdist_path() -> Path:
         return found[0]
     dl.mkdir(parents=True, exist_ok=True)
     # pyspark 2.4.8's setup.py calls pypandoc.convert, which pypandoc >= 1.8 removed; pip builds
-    # the sdist's metadata even for a download, so pin the build dependency it pulls in.
+    # the sdist's metadata even for a download, so pin the build dependency it pulls in. Older pip
+    # applies PIP_CONSTRAINT to build environments; pip >= 25.3 only applies --build-constraint.
     constraints = dl / "pyspark-constraints.txt"
     constraints.write_text("pypandoc<1.8\n")
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
            "-d", str(dl), PYSPARK_SDIST]
+    if _pip_has_option("--build-constraint"):
+        cmd[4:4] = ["--build-constraint", str(constraints)]
     env = {**os.environ, "PIP_CONSTRAINT": str(constraints)}
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
     return sorted(dl.glob("pyspark-2.4.8*.tar.gz"))[0]
+
+
+def _pip_has_option(option: str) -> bool:
+    """Whether this interpreter's pip knows a command-line option of ``pip download``."""
+    help_text = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--help"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return option in help_text
 
 
 def pyspark_jars(names: Iterable[str]) -> dict[str, Path]:
