@@ -22,6 +22,7 @@ from flume_sdk import __version__
 from flume_sdk._agent import Agent, load_config
 from flume_sdk._errors import ConfigurationError
 from flume_sdk._gc_tuning import DEFAULT_GC_THRESHOLD, tune_garbage_collector
+from flume_sdk._health_report import HealthPolicy
 from flume_sdk._monitoring import MonitoringServer
 from flume_sdk._pipeline import build_pipeline
 from flume_sdk._plugins import PluginInfo, PluginRegistry, check_all, default_registry
@@ -121,15 +122,15 @@ def _agent(args: argparse.Namespace) -> int:
     defines = _defines(args.defines)
     _setup_logging(defines)
     tune_garbage_collector(args.gc_threshold)
-    agent = Agent(args.name, _resolve_files(args.files, args.conf), system_properties=defines,
-                  lenient=args.lenient, drain_timeout=args.drain_timeout)
     try:
+        policy = HealthPolicy.from_properties(defines)
+        agent = Agent(args.name, _resolve_files(args.files, args.conf), system_properties=defines,
+                      lenient=args.lenient, drain_timeout=args.drain_timeout, health_policy=policy)
         agent.start()
     except ConfigurationError as exc:
         print(f"flume-ng: configuration of agent {args.name!r} has errors; nothing started:\n"
               f"{exc}", file=sys.stderr)
         return 1
-    monitor = _start_monitoring(agent, defines)
     stop, reload_now = threading.Event(), threading.Event()
 
     def on_term(signum: int, frame: FrameType | None) -> None:
@@ -139,6 +140,7 @@ def _agent(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
     signal.signal(signal.SIGHUP, lambda s, f: reload_now.set())
+    monitor = _start_monitoring(agent, defines)
     log.info("agent %s started (generation %d)", args.name, agent.generation)
     while not stop.is_set():
         reload_now.wait(args.poll_interval)
