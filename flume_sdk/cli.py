@@ -162,14 +162,15 @@ def _start_monitoring(agent: Agent, defines: dict[str, str]) -> MonitoringServer
     kind = defines.get("flume.monitoring.type", "").lower()
     if not kind:
         return None
-    if kind != "http":
-        log.error("flume.monitoring.type=%s is not supported (supported: http)", kind)
+    if kind not in ("http", "prometheus"):
+        log.error("flume.monitoring.type=%s is not supported (supported: http, prometheus)", kind)
         return None
     port = int(defines.get("flume.monitoring.port", "41414"))
     host = defines.get("flume.monitoring.host", "0.0.0.0")
-    server = MonitoringServer(agent.counters, agent.health, host=host, port=port)
+    server = MonitoringServer(agent.counters, agent.health, host=host, port=port, agent=agent.name,
+                              prometheus=kind == "prometheus")
     server.start()
-    log.info("monitoring on http://%s:%d/metrics", host, server.port)
+    log.info("monitoring (%s) on http://%s:%d/metrics", kind, host, server.port)
     return server
 
 
