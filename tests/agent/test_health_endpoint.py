@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 from flume_testkit import wait_until
-from flume_testkit.agent import AgentProcess
-from flume_testkit.servers import free_port
+from flume_testkit.servers import FlumeAgentProcess, free_port
 
 AVRO_SINK = """\
 a1.sinks.{name}.type = avro
@@ -40,17 +39,20 @@ def _avro(name: str) -> list[str]:
 
 
 @pytest.fixture
-def agents() -> Iterator[list[AgentProcess]]:
-    started: list[AgentProcess] = []
+def agents() -> Iterator[list[FlumeAgentProcess]]:
+    started: list[FlumeAgentProcess] = []
     yield started
     for agent in started:
         agent.stop()
 
 
-def _run(agents: list[AgentProcess], tmp_path: Path, lines: list[str], *args: str) -> AgentProcess:
-    agent = AgentProcess("a1", tmp_path, lines, extra_args=["--drain-timeout", "0", *args])
+def _run(agents: list[FlumeAgentProcess], tmp_path: Path, lines: list[str],
+         *defines: str) -> FlumeAgentProcess:
+    conf = tmp_path / "a1.properties"
+    conf.write_text("\n".join(lines) + "\n")
+    agent = FlumeAgentProcess("a1", conf, tmp_path, defines=defines, args=["--drain-timeout", "0"])
     agents.append(agent)
-    agent.start()
+    agent.start_and_wait()
     return agent
 
 
@@ -59,7 +61,7 @@ def _condition(doc: dict[str, Any], component: str, check: str) -> dict[str, Any
                  if c["component"] == component and c["check"] == check), None)
 
 
-def _wait_health(agent: AgentProcess, status: int, ok: Any, what: str) -> dict[str, Any]:
+def _wait_health(agent: FlumeAgentProcess, status: int, ok: Any, what: str) -> dict[str, Any]:
     seen: dict[str, Any] = {}
 
     def check() -> bool:
@@ -76,12 +78,12 @@ def _wait_health(agent: AgentProcess, status: int, ok: Any, what: str) -> dict[s
 
 
 def test_failover_group_with_both_sinks_down_and_events_stuck_is_503(
-        agents: list[AgentProcess], tmp_path: Path) -> None:
+        agents: list[FlumeAgentProcess], tmp_path: Path) -> None:
     lines = _pipeline(200, "k1 k2", *_avro("k1"), *_avro("k2"), "a1.sinkgroups = g1",
                       "a1.sinkgroups.g1.sinks = k1 k2", "a1.sinkgroups.g1.processor.type = failover",
                       capacity=250)
-    agent = _run(agents, tmp_path, lines, "-Dflume.health.channel.fillThreshold=50",
-                 "-Dflume.health.sink.stallTimeout=2")
+    agent = _run(agents, tmp_path, lines, "flume.health.channel.fillThreshold=50",
+                 "flume.health.sink.stallTimeout=2")
     doc = _wait_health(agent, 503, lambda d: {"SINKGROUP.g1", "CHANNEL.c1"} <= set(d["failing"])
                        and _condition(d, "SINKGROUP.g1", "stalled"), "group failing")
     assert doc["status"] == "failing"
@@ -94,7 +96,7 @@ def test_failover_group_with_both_sinks_down_and_events_stuck_is_503(
     assert {"SINK.k1", "SINK.k2"} <= set(doc["degraded"])
 
 
-def test_failed_standby_is_degraded_but_200(agents: list[AgentProcess], tmp_path: Path) -> None:
+def test_failed_standby_is_degraded_but_200(agents: list[FlumeAgentProcess], tmp_path: Path) -> None:
     lines = _pipeline(50, "k1 k2", *_avro("k1"), "a1.sinks.k2.type = null",
                       "a1.sinks.k2.channel = c1", "a1.sinkgroups = g1",
                       "a1.sinkgroups.g1.sinks = k1 k2", "a1.sinkgroups.g1.processor.type = failover",
@@ -103,13 +105,13 @@ def test_failed_standby_is_degraded_but_200(agents: list[AgentProcess], tmp_path
     agent = _run(agents, tmp_path, lines)
     doc = _wait_health(agent, 200, lambda d: "SINK.k1" in d["degraded"], "k1 degraded")
     assert doc["status"] == "degraded" and doc["failing"] == {}
-    wait_until(lambda: agent.counter("SINK.k2", "EventDrainSuccessCount") == 50, timeout=30)
+    wait_until(lambda: agent.metrics()["SINK.k2"]["EventDrainSuccessCount"] == "50", timeout=30)
 
 
 def test_sink_whose_last_processes_failed_is_503_with_since_and_last_error(
-        agents: list[AgentProcess], tmp_path: Path) -> None:
+        agents: list[FlumeAgentProcess], tmp_path: Path) -> None:
     lines = _pipeline(20, "k1", *_avro("k1"))
-    agent = _run(agents, tmp_path, lines, "-Dflume.health.sink.maxFailures=2")
+    agent = _run(agents, tmp_path, lines, "flume.health.sink.maxFailures=2")
     doc = _wait_health(agent, 503, lambda d: _condition(d, "SINK.k1", "delivery") and
                        _condition(d, "SINK.k1", "delivery")["severity"] == "failing",
                        "sink k1 failing")
@@ -118,7 +120,7 @@ def test_sink_whose_last_processes_failed_is_503_with_since_and_last_error(
     assert "refused" in delivery["lastError"].lower()
 
 
-def test_source_that_cannot_read_is_503_and_recovers(agents: list[AgentProcess],
+def test_source_that_cannot_read_is_503_and_recovers(agents: list[FlumeAgentProcess],
                                                        tmp_path: Path) -> None:
     spool = tmp_path / "spool"
     spool.mkdir()
@@ -137,13 +139,14 @@ def test_source_that_cannot_read_is_503_and_recovers(agents: list[AgentProcess],
     assert "source r1: read: recovered after" in agent.log_text()
 
 
-def test_rejected_reload_is_visible_but_200(agents: list[AgentProcess], tmp_path: Path) -> None:
+def test_rejected_reload_is_visible_but_200(agents: list[FlumeAgentProcess], tmp_path: Path) -> None:
     lines = _pipeline(10, "k1", "a1.sinks.k1.type = null", "a1.sinks.k1.channel = c1")
     agent = _run(agents, tmp_path, lines)
     _wait_health(agent, 200, lambda d: d["status"] == "ok", "healthy")
-    agent.conf.write_text(agent.conf.read_text().replace("type = null", "type = nul"))
-    assert agent._proc is not None
-    os.kill(agent._proc.pid, signal.SIGHUP)
+    conf = tmp_path / "a1.properties"
+    conf.write_text(conf.read_text().replace("type = null", "type = nul"))
+    assert agent.pid is not None
+    os.kill(agent.pid, signal.SIGHUP)
     doc = _wait_health(agent, 200, lambda d: d["lastReloadError"], "reload rejected")
     assert doc["status"] == "degraded"
     assert "did you mean 'null'" in _condition(doc, "AGENT.a1", "reload")["lastError"]
