@@ -28,6 +28,7 @@ from flume_sdk._event import Event
 from flume_sdk._hooks import hookimpl
 from flume_sdk._interceptor import Interceptor
 from flume_sdk._lifecycle import Component, LifecycleState, NoSettings
+from flume_sdk._metrics_client import MetricsDocument, fetch_health, fetch_metrics
 from flume_sdk._plugins import PluginInfo, PluginKind, PluginRegistry, load_plugin
 from flume_sdk._rpc import RpcServer, RpcSinkSettings, RpcSource
 from flume_sdk._runners import SinkRunner, SourceRunner
@@ -82,6 +83,7 @@ __all__ = [
     "Interceptor",
     "LifecycleState",
     "Location",
+    "MetricsDocument",
     "MissingTimestampError",
     "NoSettings",
     "PluginConflictError",
@@ -118,6 +120,8 @@ __all__ = [
     "at_least",
     "describe_settings",
     "escape_string",
+    "fetch_health",
+    "fetch_metrics",
     "fsync_directory",
     "hookimpl",
     "in_range",
