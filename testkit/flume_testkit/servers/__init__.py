@@ -1,6 +1,7 @@
 """Real servers for acceptance tests: started by the test, probed, stopped by pid."""
 
 from flume_testkit.servers._process import ServerProcess, ServerStartError, free_port, wait_until
-from flume_testkit.servers.agent import FlumeAgentProcess
+from flume_testkit.servers.agent import FlumeAgentProcess, trickle_config
 
-__all__ = ["FlumeAgentProcess", "ServerProcess", "ServerStartError", "free_port", "wait_until"]
+__all__ = ["FlumeAgentProcess", "ServerProcess", "ServerStartError", "free_port", "trickle_config",
+           "wait_until"]
