@@ -28,6 +28,12 @@ from flume_sdk._event import Event
 from flume_sdk._hooks import hookimpl
 from flume_sdk._interceptor import Interceptor
 from flume_sdk._lifecycle import Component, LifecycleState, NoSettings
+from flume_sdk._log_limit import (
+    TRANSIENT_ACCEPT_ERRNOS,
+    AcceptBackoff,
+    RateLimitedLog,
+    limit_asyncio_errors,
+)
 from flume_sdk._plugins import PluginInfo, PluginKind, PluginRegistry, load_plugin
 from flume_sdk._rpc import RpcServer, RpcSinkSettings, RpcSource
 from flume_sdk._runners import SinkRunner, SourceRunner
@@ -62,6 +68,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "SYSTEM_CLOCK",
+    "TRANSIENT_ACCEPT_ERRNOS",
+    "AcceptBackoff",
     "BatchSink",
     "Channel",
     "ChannelException",
@@ -95,6 +103,7 @@ __all__ = [
     "PollableSource",
     "PollableSourceSettings",
     "Problem",
+    "RateLimitedLog",
     "Routing",
     "RpcServer",
     "RpcSinkSettings",
@@ -121,6 +130,7 @@ __all__ = [
     "fsync_directory",
     "hookimpl",
     "in_range",
+    "limit_asyncio_errors",
     "load_plugin",
     "namespace",
     "one_of",

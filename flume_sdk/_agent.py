@@ -296,18 +296,21 @@ class Agent:
 
     def health(self) -> dict[str, object]:
         pipeline = self.pipeline
-        failing = {}
+        failing, degraded = {}, {}
         if pipeline:
             for component in pipeline.components():
                 if component.lifecycle_state is LifecycleState.ERROR:
                     failing[component.counter.group_key] = str(component.last_error)
+                if component.degraded:
+                    degraded[component.counter.group_key] = "; ".join(
+                        component.degraded.values())
         status = "ok" if pipeline and not failing else ("failing" if failing else "stopped")
         reload_error = str(self.last_reload_error) if self.last_reload_error else None
         pending = {f"CHANNEL.{h.old.name}": f"{h.pending} event(s) of the replaced channel "
                    "still being handed over to its replacement"
                    for h in self._handovers if not h.done}
         return {"status": status, "generation": self.generation, "failing": failing,
-                "pending": pending, "lastReloadError": reload_error}
+                "degraded": degraded, "pending": pending, "lastReloadError": reload_error}
 
 
 def _components_of(what: object) -> list[Component]:

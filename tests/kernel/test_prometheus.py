@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from flume_testkit import wait_until
-from flume_testkit.servers import FlumeAgentProcess
+from flume_testkit.servers import FlumeAgentProcess, counted_config
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
@@ -49,26 +49,12 @@ def test_process_and_gc_metrics_are_served() -> None:
     assert "python_info" in families
 
 
-SEQ_TO_NULL = """\
-a1.sources = r1
-a1.channels = c1
-a1.sinks = k1
-a1.sources.r1.type = seq
-a1.sources.r1.totalEvents = 250
-a1.sources.r1.batchSize = 50
-a1.sources.r1.channels = c1
-a1.channels.c1.type = memory
-a1.channels.c1.capacity = 1000
-a1.channels.c1.transactionCapacity = 100
-a1.sinks.k1.type = null
-a1.sinks.k1.channel = c1
-"""
 
 
 @pytest.fixture
 def prometheus_agent(tmp_path: Path) -> Iterator[FlumeAgentProcess]:
     conf = tmp_path / "a1.properties"
-    conf.write_text(SEQ_TO_NULL)
+    conf.write_text(counted_config("a1"))
     agent = FlumeAgentProcess("a1", conf, tmp_path, monitoring="prometheus")
     agent.start_and_wait()
     try:

@@ -16,7 +16,32 @@ from pathlib import Path
 
 from flume_testkit.servers._process import ServerProcess, free_port
 
-__all__ = ["FlumeAgentProcess"]
+__all__ = ["FlumeAgentProcess", "counted_config", "trickle_config"]
+
+
+def counted_config(agent: str, *, total: int = 250) -> str:
+    """An agent that moves exactly ``total`` events (``seq`` -> memory -> ``null``) and then
+    idles, so every counter settles at a known value."""
+    return "\n".join([
+        f"{agent}.sources = r1", f"{agent}.channels = c1", f"{agent}.sinks = k1",
+        f"{agent}.sources.r1.type = seq", f"{agent}.sources.r1.totalEvents = {total}",
+        f"{agent}.sources.r1.batchSize = 50", f"{agent}.sources.r1.channels = c1",
+        f"{agent}.channels.c1.type = memory", f"{agent}.channels.c1.capacity = 1000",
+        f"{agent}.channels.c1.transactionCapacity = 100",
+        f"{agent}.sinks.k1.type = null", f"{agent}.sinks.k1.channel = c1", ""])
+
+
+def trickle_config(agent: str, *, sleep: float = 0.02, capacity: int = 1000) -> str:
+    """An agent that keeps events flowing: an ``exec`` source echoing a line every ``sleep``
+    seconds, a memory channel of ``capacity`` and a ``null`` sink (for rates that are not zero)."""
+    return "\n".join([
+        f"{agent}.sources = r1", f"{agent}.channels = c1", f"{agent}.sinks = k1",
+        f"{agent}.sources.r1.type = exec", f"{agent}.sources.r1.shell = /bin/sh -c",
+        f"{agent}.sources.r1.command = while :; do echo event; sleep {sleep}; done",
+        f"{agent}.sources.r1.batchSize = 5", f"{agent}.sources.r1.batchTimeout = 100",
+        f"{agent}.sources.r1.channels = c1",
+        f"{agent}.channels.c1.type = memory", f"{agent}.channels.c1.capacity = {capacity}",
+        f"{agent}.sinks.k1.type = null", f"{agent}.sinks.k1.channel = c1", ""])
 
 
 class FlumeAgentProcess(ServerProcess):
@@ -26,7 +51,8 @@ class FlumeAgentProcess(ServerProcess):
         name: the agent name (``-n``).
         conf: the properties file.
         work: where the log goes.
-        monitoring: ``http`` or ``prometheus`` (the HTTP server is always on, on :attr:`port`).
+        monitoring: ``http`` or ``prometheus`` (an HTTP server on :attr:`port`), or ``ganglia``
+            (no HTTP server: use :meth:`start`, not :meth:`start_and_wait`).
         defines: more ``-D`` properties (``KEY=VALUE``).
     """
 
