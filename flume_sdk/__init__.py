@@ -34,6 +34,7 @@ from flume_sdk._log_limit import (
     RateLimitedLog,
     limit_asyncio_errors,
 )
+from flume_sdk._metrics_client import MetricsDocument, fetch_health, fetch_metrics
 from flume_sdk._plugins import PluginInfo, PluginKind, PluginRegistry, load_plugin
 from flume_sdk._rpc import RpcServer, RpcSinkSettings, RpcSource
 from flume_sdk._runners import SinkRunner, SourceRunner
@@ -90,6 +91,7 @@ __all__ = [
     "Interceptor",
     "LifecycleState",
     "Location",
+    "MetricsDocument",
     "MissingTimestampError",
     "NoSettings",
     "PluginConflictError",
@@ -127,6 +129,8 @@ __all__ = [
     "at_least",
     "describe_settings",
     "escape_string",
+    "fetch_health",
+    "fetch_metrics",
     "fsync_directory",
     "hookimpl",
     "in_range",
