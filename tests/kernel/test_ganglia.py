@@ -136,4 +136,17 @@ def test_bad_ganglia_setting_stops_the_agent_before_it_starts(tmp_path: Path, de
         agent.stop()
     log = agent.log_path.read_text()
     assert "nothing started" in log
-    assert f"monitoring.{key}" in log
+    assert f"-D{key}: " in log
+
+
+def test_unknown_monitoring_type_stops_the_agent_before_it_starts(tmp_path: Path) -> None:
+    conf = tmp_path / "a1.properties"
+    conf.write_text(counted_config("a1"))
+    agent = FlumeAgentProcess("a1", conf, tmp_path, monitoring="statsd")
+    agent.start()
+    try:
+        wait_until(lambda: not agent.is_running(), timeout=30, what="the agent exits")
+    finally:
+        agent.stop()
+    log = agent.log_path.read_text()
+    assert "-Dflume.monitoring.type: type 'statsd' is not supported (http, prometheus or ganglia)" in log
