@@ -7,11 +7,14 @@ reload polls the configuration files; a new configuration is built in full
 before anything is touched, so a bad one is rejected while the running
 pipeline keeps going, and a good one keeps the events already committed
 (channels with the same name and type are reused; other in-memory channels
-hand their events to their replacement).
+hand their events to their replacement in the background, see
+:mod:`flume_sdk._handover`; a reload that would drop an in-memory channel still
+holding events is refused).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,6 +25,8 @@ from flume_sdk._clock import SYSTEM_CLOCK, Clock
 from flume_sdk._config import AgentConfig, parse_agent
 from flume_sdk._counters import Counter
 from flume_sdk._errors import ConfigurationError, Problem
+from flume_sdk._handover import HandOver, lost_by_removal
+from flume_sdk._health_report import HealthMonitor, HealthPolicy
 from flume_sdk._hooks import plugin_manager
 from flume_sdk._lifecycle import Component, LifecycleState
 from flume_sdk._pipeline import Pipeline, build_pipeline
@@ -63,6 +68,7 @@ class Agent:
         lenient: drop invalid components and start the rest (Flume's behaviour).
         drain_timeout: seconds sinks get to empty channels on stop.
         supervise_interval: seconds between supervisor checks.
+        health_policy: when sinks and channels count as failing in :meth:`health`.
     """
 
     def __init__(
@@ -76,6 +82,7 @@ class Agent:
         lenient: bool = False,
         drain_timeout: float = 5.0,
         supervise_interval: float = 3.0,
+        health_policy: HealthPolicy | None = None,
     ) -> None:
         self.name = name
         self.files = [Path(f) for f in files]
@@ -88,11 +95,13 @@ class Agent:
         self.pipeline: Pipeline | None = None
         self.generation = 0
         self.last_reload_error: ConfigurationError | None = None
+        self.monitor = HealthMonitor(health_policy, clock=clock)
         self._mtimes = self._file_mtimes()
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
         self._restart_after: dict[int, tuple[float, float]] = {}
+        self._handovers: list[HandOver] = []
 
     # -- building -------------------------------------------------------------------------
 
@@ -132,6 +141,9 @@ class Agent:
             if self.pipeline:
                 self._stop_pipeline(self.pipeline)
                 self.pipeline = None
+            for handover in self._handovers:
+                handover.stop()
+            self._handovers.clear()
 
     def _start_pipeline(self, pipeline: Pipeline, reused: Iterable[Channel] = ()) -> None:
         keep = {id(c) for c in reused}
@@ -144,14 +156,20 @@ class Agent:
             self._start_one(source_runner.source, source_runner.start)
 
     def _start_one(self, what: object, start: object) -> None:
+        """Start; a failure is logged once (then with backoff) and shown in ``/health``."""
         try:
             start()  # type: ignore[operator]
         except Exception as exc:
-            log.error("%s failed to start (will retry): %s", what, exc)
-            target = what if isinstance(what, Component) else None
-            if target is not None:
-                target.fail(exc)
-                plugin_manager().hook.flume_component_failed(component=target, error=exc)
+            failed = [what] if isinstance(what, Component) else \
+                [c for c in _components_of(what) if c.lifecycle_state is LifecycleState.ERROR]
+            for target in failed:
+                error = exc if target is what else (target.last_error or exc)
+                if target.lifecycle_state is not LifecycleState.ERROR:
+                    target._enter_error(error)
+                target.health.failing("start", error)
+                plugin_manager().hook.flume_component_failed(component=target, error=error)
+            if not failed:
+                log.error("%s failed to start: %s", what, exc)
             return
         for component in _components_of(what):
             plugin_manager().hook.flume_component_started(component=component)
@@ -179,7 +197,7 @@ class Agent:
         waiting = threading.Event()
         while self.clock.monotonic() < deadline:
             busy = [c for c in pipeline.channels.values() if c.name in drained_by and c.size]
-            if not busy:
+            if not busy and all(h.done for h in self._handovers):
                 return
             self.clock.wait(waiting, 0.05)
 
@@ -190,6 +208,7 @@ class Agent:
             with self._lock:
                 if self.pipeline:
                     self._restart_failed(self.pipeline)
+            self.health()  # samples since-when of the conditions the agent observes
 
     def _restart_failed(self, pipeline: Pipeline) -> None:
         now = self.clock.monotonic()
@@ -200,7 +219,7 @@ class Agent:
             due, delay = self._restart_after.get(id(component), (0.0, 1.0))
             if now < due:
                 continue
-            log.warning("restarting %s after failure: %s", component, component.last_error)
+            log.debug("restarting %s after failure: %s", component, component.last_error)
             _quietly(component.stop, component)
             component.lifecycle_state = LifecycleState.IDLE
             self._start_one(component, restart)
@@ -226,29 +245,59 @@ class Agent:
             return False
         with self._lock:
             old = self.pipeline
+            if old and not self._accept_removals(old, new):
+                return False
             reused = [c for c in new.channels.values()
                       if old and old.channels.get(c.name) is c]
+            handed: list[Channel] = []
             if old:
-                self._stop_pipeline(old, keep=reused)
-                self._hand_over(old, new, reused)
+                handed = self._handed_over(old, new, reused)
+                self._stop_pipeline(old, keep=[*reused, *handed])
             self._start_pipeline(new, reused)
             self.pipeline = new
+            self._hand_over(handed)
             self.generation += 1
             self.last_reload_error = None
         log.info("configuration generation %d applied", self.generation)
         return True
 
+    def _accept_removals(self, old: Pipeline, new: Pipeline) -> bool:
+        """Refuse a reload that removes an in-memory channel still holding events."""
+        pending = {h.old.name: h.old for h in self._handovers if not h.done}
+        problems = lost_by_removal({**pending, **old.channels}, new.channels, self.name)
+        if not problems:
+            return True
+        self.last_reload_error = ConfigurationError(problems)
+        log.error("new configuration refused; the running pipeline keeps going:\n%s",
+                  self.last_reload_error)
+        return False
+
     @staticmethod
-    def _hand_over(old: Pipeline, new: Pipeline, reused: list[Channel]) -> None:
-        """Move events from replaced in-memory channels into their successors."""
+    def _handed_over(old: Pipeline, new: Pipeline, reused: list[Channel]) -> list[Channel]:
+        """Replaced in-memory channels: they stay open until their events are handed over."""
         kept = {id(c) for c in reused}
-        for name, channel in old.channels.items():
-            successor = new.channels.get(name)
-            if id(channel) in kept or channel.durable or successor is None or not channel.size:
+        return [c for name, c in old.channels.items()
+                if id(c) not in kept and not c.durable and name in new.channels]
+
+    def _hand_over(self, channels: list[Channel]) -> None:
+        """Move events from replaced in-memory channels into their successors, in the background."""
+        self._handovers = [h for h in self._handovers if not h.done]
+        for channel in channels:
+            if not channel.size:
+                channel.stop()
                 continue
-            successor.start()
-            moved = _move_events(channel, successor)
-            log.info("moved %d event(s) from the old channel %s to its replacement", moved, name)
+            handover = HandOver(channel, functools.partial(self._current_channel, channel.name))
+            log.info("the replaced channel %s hands its %d event(s) over to its replacement",
+                     channel.name, channel.size)
+            self._handovers.append(handover)
+            handover.start()
+
+    def _current_channel(self, name: str) -> Channel | None:
+        pipeline = self.pipeline
+        channel = pipeline.channels.get(name) if pipeline else None
+        if channel is None or channel.lifecycle_state is not LifecycleState.START:
+            return None
+        return channel
 
     # -- monitoring ------------------------------------------------------------------------------
 
@@ -257,16 +306,15 @@ class Agent:
         return [c.counter for c in pipeline.components()] if pipeline else []
 
     def health(self) -> dict[str, object]:
-        pipeline = self.pipeline
-        failing = {}
-        if pipeline:
-            for component in pipeline.components():
-                if component.lifecycle_state is LifecycleState.ERROR:
-                    failing[component.counter.group_key] = str(component.last_error)
-        status = "ok" if pipeline and not failing else ("failing" if failing else "stopped")
-        reload_error = str(self.last_reload_error) if self.last_reload_error else None
-        return {"status": status, "generation": self.generation, "failing": failing,
-                "lastReloadError": reload_error}
+        """The ``/health`` document (see :mod:`flume_sdk._health_report` for its semantics),
+        plus ``pending``: replaced channels still handing their events over."""
+        document = self.monitor.document(self.pipeline, agent=self.name,
+                                         generation=self.generation,
+                                         reload_error=self.last_reload_error)
+        document["pending"] = {f"CHANNEL.{h.old.name}": f"{h.pending} event(s) of the replaced "
+                               "channel still being handed over to its replacement"
+                               for h in self._handovers if not h.done}
+        return document
 
 
 def _components_of(what: object) -> list[Component]:
@@ -283,20 +331,6 @@ def _restartables(pipeline: Pipeline) -> list[tuple[Component, object]]:
     for sink in pipeline.sinks.values():
         out.append((sink, sink.start))
     return out
-
-
-def _move_events(source: Channel, target: Channel) -> int:
-    moved = 0
-    batch = max(1, min(source.transaction_capacity, target.transaction_capacity))
-    while source.size:
-        with source.transaction() as take:
-            events = take.take_batch(batch)
-            if not events:
-                break
-            with target.transaction() as put:
-                put.put_batch(events)
-        moved += len(events)
-    return moved
 
 
 def _quietly(stop: object, what: object) -> None:

@@ -12,7 +12,7 @@ import attrs
 
 from flume_sdk import (
     SYSTEM_CLOCK,
-    ChannelException,
+    AcceptBackoff,
     Clock,
     Event,
     EventDrivenSource,
@@ -91,13 +91,20 @@ class NetcatSource(EventDrivenSource):
 
     def _accept_loop(self) -> None:
         assert self._server is not None
+        backoff = AcceptBackoff(self, log, clock=self.clock)
         while not self._stopping.is_set():
             try:
                 client, _ = self._server.accept()
             except TimeoutError:
                 continue
-            except OSError:
-                return
+            except OSError as exc:
+                if self._stopping.is_set() or not backoff.is_transient(exc):
+                    if not self._stopping.is_set():
+                        self.fail(exc)  # the listener itself broke: the supervisor restarts us
+                    return
+                backoff.failed(exc, self._stopping)
+                continue
+            backoff.succeeded()
             with self._lock:
                 if len(self._clients) >= self.settings.max_connections:
                     client.close()
@@ -157,17 +164,13 @@ class NetcatSource(EventDrivenSource):
 
     def _deliver(self, client: socket.socket, events: list[Event], replies: list[bytes]) -> None:
         if events:
-            counter = self.counter
-            counter.incr("EventReceivedCount", len(events))
-            try:
-                self.channel_processor.process_batch(events)
-            except ChannelException as exc:
-                counter.incr("ChannelWriteFail", len(events))
-                answer = f"FAILED: {exc}".replace("\n", " ").encode() + b"\n"
-            else:
-                counter.incr("EventAcceptedCount", len(events))
-                answer = b"OK\n"
-            replies = [r or answer for r in replies]
+            delivered = self.deliver(events)
+            if delivered:
+                replies = [r or b"OK\n" for r in replies]
+            else:  # lines committed before the refusal are OK: the client resends fewer
+                failed = f"FAILED: {delivered.error}".replace("\n", " ").encode() + b"\n"
+                answers = iter([b"OK\n"] * delivered.accepted + [failed] * len(events))
+                replies = [r or next(answers) for r in replies]
         if self.settings.ack_every_event or any(r.startswith(b"FAILED") for r in replies):
             if not self.settings.ack_every_event:
                 replies = [r for r in replies if r.startswith(b"FAILED")]
