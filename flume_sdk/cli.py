@@ -177,8 +177,8 @@ def _monitoring(agent: Agent, defines: dict[str, str]) -> MonitoringServer | Gan
         log.info("monitoring (ganglia) to %s every %.0fs", reporter.hosts, reporter.poll_frequency)
         return reporter
     if kind not in ("http", "prometheus"):
-        raise ConfigurationError([Problem("monitoring", f"type {kind!r} is not supported",
-                                          "flume.monitoring.type",
+        raise ConfigurationError([Problem("-Dflume", f"type {kind!r} is not supported",
+                                          "monitoring.type",
                                           suggestion="http, prometheus or ganglia")])
     port = int(defines.get("flume.monitoring.port", "41414"))
     host = defines.get("flume.monitoring.host", "0.0.0.0")
