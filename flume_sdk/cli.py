@@ -20,14 +20,16 @@ from types import FrameType
 
 from flume_sdk import __version__
 from flume_sdk._agent import Agent, load_config
+from flume_sdk._config import agent_names, file_problems
 from flume_sdk._errors import ConfigurationError, Problem
 from flume_sdk._ganglia import GangliaReporter
 from flume_sdk._gc_tuning import DEFAULT_GC_THRESHOLD, tune_garbage_collector
 from flume_sdk._health_report import HealthPolicy
 from flume_sdk._log_format import LOG_FORMATS, LOG_LEVELS, configure_logging, level_from
 from flume_sdk._monitoring import MonitoringServer
-from flume_sdk._pipeline import build_pipeline
 from flume_sdk._plugins import PluginInfo, PluginRegistry, check_all, default_registry
+from flume_sdk._preflight import build_checked, sorted_problems
+from flume_sdk._properties import read_properties
 from flume_sdk._settings import SettingDoc, describe_settings
 from flume_sdk._tls import TlsDefaults, using_tls_defaults
 
@@ -42,7 +44,6 @@ def _parser() -> argparse.ArgumentParser:
     agent = sub.add_parser("agent", help="run an agent")
     agent.add_argument("-n", "--name", required=True, help="the agent name in the config")
     _config_options(agent)
-    agent.add_argument("-c", "--conf", type=Path, help="configuration directory (relative -f)")
     _defines_option(agent)
     agent.add_argument("--no-reload-conf", action="store_true", help="never reload the config")
     agent.add_argument("-i", "--poll-interval", type=float, default=30.0,
@@ -80,6 +81,8 @@ def _defines_option(parser: argparse.ArgumentParser) -> None:
 def _config_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-f", "--conf-file", dest="files", action="append", required=True,
                         type=Path, help="properties file (repeatable; later keys win)")
+    parser.add_argument("-c", "--conf", type=Path,
+                        help="configuration directory (where a relative -f is looked up)")
     parser.add_argument("--lenient", action="store_true",
                         help="Flume's behaviour: drop invalid components and start the rest")
 
@@ -191,34 +194,40 @@ def _monitoring(agent: Agent, defines: dict[str, str]) -> MonitoringServer | Gan
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from flume_sdk._config import agent_names
-    from flume_sdk._properties import read_properties
-
+    """Everything the agent checks before it starts, for every agent (or ``-n``), at once."""
+    files = _resolve_files(args.files, args.conf)
     try:
-        entries = [e for f in args.files for e in read_properties(f)]
+        entries = [e for f in files for e in read_properties(f)]
     except ConfigurationError as exc:
-        print(exc, file=sys.stderr)
+        _print_problems("configuration", exc.problems)
         return 1
-    names = [args.name] if args.name else agent_names(entries)
     defines = _defines(args.defines)
-    failed = False
-    for name in names:
-        try:
-            config = load_config(args.files, name, system_properties=defines)
-            with using_tls_defaults(TlsDefaults.resolve(defines)):
-                pipeline = build_pipeline(config, lenient=args.lenient)
-        except ConfigurationError as exc:
+    general = file_problems(entries, files)
+    failed = _print_problems("configuration", general) if general else False
+    for name in [args.name] if args.name else agent_names(entries):
+        config = load_config(files, name, system_properties=defines)
+        with using_tls_defaults(TlsDefaults.resolve(defines)):
+            pipeline = build_checked(config, lenient=True)
+        errors = [p for p in pipeline.warnings if p.severity == "error"]
+        if _print_problems(f"agent {name}", pipeline.warnings) and not args.lenient:
             failed = True
-            count = len(exc.problems)
-            print(f"agent {name}: {count} error{'s' * (count != 1)}", file=sys.stderr)
-            for problem in exc.problems:
-                print(f"  {problem}", file=sys.stderr)
             continue
-        for warning in pipeline.warnings:
-            print(f"  warning: {warning}", file=sys.stderr)
+        dropped = f"; {len(errors)} error(s) dropped components (--lenient)" if errors else ""
         print(f"agent {name}: OK ({len(pipeline.sources)} sources, {len(pipeline.channels)} "
-              f"channels, {len(pipeline.sinks)} sinks)")
+              f"channels, {len(pipeline.sinks)} sinks{dropped})")
     return 1 if failed else 0
+
+
+def _print_problems(what: str, problems: list[Problem]) -> bool:
+    """Print errors (sorted by file and line) then warnings; return whether any was an error."""
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        print(f"{what}: {len(errors)} error{'s' * (len(errors) != 1)}", file=sys.stderr)
+    for problem in sorted_problems(errors):
+        print(f"  {problem}", file=sys.stderr)
+    for problem in sorted_problems([p for p in problems if p.severity != "error"]):
+        print(f"  warning: {problem}", file=sys.stderr)
+    return bool(errors)
 
 
 def _plugins(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import socket
 import threading
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import attrs
@@ -17,6 +18,7 @@ from flume_sdk import (
     Event,
     EventDrivenSource,
     at_least,
+    bind_problems,
     in_range,
     setting,
 )
@@ -38,6 +40,9 @@ class NetcatSourceSettings:
     encoding: str = setting(default="utf-8", help="accepted for compatibility; bodies stay bytes")
     max_connections: int = setting("max-connections", default=256, validator=at_least(1),
                                    help="concurrent clients served")
+
+    def preflight(self) -> Iterator[tuple[str, str]]:
+        yield from bind_problems("port", self.bind, self.port)
 
 
 class NetcatSource(EventDrivenSource):

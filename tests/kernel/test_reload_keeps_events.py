@@ -46,10 +46,15 @@ def _delivered(directory: Path) -> list[bytes]:
 
 
 def _start(tmp_path: Path, capacity: int, directory: Path) -> tuple[Agent, Path, int]:
+    """Start with a sink that cannot write: its directory becomes a file once started (the
+    preflight refuses to start an agent whose sink directory is not writable)."""
     conf = tmp_path / "a.conf"
     conf.write_text(CONF.format(port=0, capacity=capacity, directory=directory))
+    directory.mkdir()
     agent = Agent("a1", [conf], drain_timeout=1.0)
     agent.start()
+    directory.rmdir()
+    directory.write_text("the sink cannot write here")
     assert agent.pipeline is not None
     port = agent.pipeline.sources["r1"].port  # type: ignore[attr-defined]
     return agent, conf, port
@@ -58,7 +63,6 @@ def _start(tmp_path: Path, capacity: int, directory: Path) -> tuple[Agent, Path,
 def test_reload_shrinking_a_memory_channel_below_its_fill_delivers_every_acked_event(
         tmp_path: Path) -> None:
     broken = tmp_path / "not-a-directory"
-    broken.write_text("the sink cannot write here")
     good = tmp_path / "out"
     good.mkdir()
     agent, conf, port = _start(tmp_path, 10_000, broken)
@@ -77,7 +81,6 @@ def test_reload_shrinking_a_memory_channel_below_its_fill_delivers_every_acked_e
 def test_reload_removing_a_memory_channel_that_holds_events_is_refused_with_the_reason(
         tmp_path: Path) -> None:
     broken = tmp_path / "not-a-directory"
-    broken.write_text("the sink cannot write here")
     agent, conf, port = _start(tmp_path, 10_000, broken)
     try:
         _send_acked(port, 500)
