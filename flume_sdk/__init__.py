@@ -28,6 +28,13 @@ from flume_sdk._event import Event
 from flume_sdk._hooks import hookimpl
 from flume_sdk._interceptor import Interceptor
 from flume_sdk._lifecycle import Component, LifecycleState, NoSettings
+from flume_sdk._log_limit import (
+    TRANSIENT_ACCEPT_ERRNOS,
+    AcceptBackoff,
+    RateLimitedLog,
+    limit_asyncio_errors,
+)
+from flume_sdk._metrics_client import MetricsDocument, fetch_health, fetch_metrics
 from flume_sdk._plugins import PluginInfo, PluginKind, PluginRegistry, load_plugin
 from flume_sdk._rpc import RpcServer, RpcSinkSettings, RpcSource
 from flume_sdk._runners import SinkRunner, SourceRunner
@@ -62,6 +69,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "SYSTEM_CLOCK",
+    "TRANSIENT_ACCEPT_ERRNOS",
+    "AcceptBackoff",
     "BatchSink",
     "Channel",
     "ChannelException",
@@ -82,6 +91,7 @@ __all__ = [
     "Interceptor",
     "LifecycleState",
     "Location",
+    "MetricsDocument",
     "MissingTimestampError",
     "NoSettings",
     "PluginConflictError",
@@ -95,6 +105,7 @@ __all__ = [
     "PollableSource",
     "PollableSourceSettings",
     "Problem",
+    "RateLimitedLog",
     "Routing",
     "RpcServer",
     "RpcSinkSettings",
@@ -118,9 +129,12 @@ __all__ = [
     "at_least",
     "describe_settings",
     "escape_string",
+    "fetch_health",
+    "fetch_metrics",
     "fsync_directory",
     "hookimpl",
     "in_range",
+    "limit_asyncio_errors",
     "load_plugin",
     "namespace",
     "one_of",

@@ -7,11 +7,14 @@ reload polls the configuration files; a new configuration is built in full
 before anything is touched, so a bad one is rejected while the running
 pipeline keeps going, and a good one keeps the events already committed
 (channels with the same name and type are reused; other in-memory channels
-hand their events to their replacement).
+hand their events to their replacement in the background, see
+:mod:`flume_sdk._handover`; a reload that would drop an in-memory channel still
+holding events is refused).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,6 +25,7 @@ from flume_sdk._clock import SYSTEM_CLOCK, Clock
 from flume_sdk._config import AgentConfig, parse_agent
 from flume_sdk._counters import Counter
 from flume_sdk._errors import ConfigurationError, Problem
+from flume_sdk._handover import HandOver, lost_by_removal
 from flume_sdk._hooks import plugin_manager
 from flume_sdk._lifecycle import Component, LifecycleState
 from flume_sdk._pipeline import Pipeline, build_pipeline
@@ -93,6 +97,7 @@ class Agent:
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
         self._restart_after: dict[int, tuple[float, float]] = {}
+        self._handovers: list[HandOver] = []
 
     # -- building -------------------------------------------------------------------------
 
@@ -132,6 +137,9 @@ class Agent:
             if self.pipeline:
                 self._stop_pipeline(self.pipeline)
                 self.pipeline = None
+            for handover in self._handovers:
+                handover.stop()
+            self._handovers.clear()
 
     def _start_pipeline(self, pipeline: Pipeline, reused: Iterable[Channel] = ()) -> None:
         keep = {id(c) for c in reused}
@@ -179,7 +187,7 @@ class Agent:
         waiting = threading.Event()
         while self.clock.monotonic() < deadline:
             busy = [c for c in pipeline.channels.values() if c.name in drained_by and c.size]
-            if not busy:
+            if not busy and all(h.done for h in self._handovers):
                 return
             self.clock.wait(waiting, 0.05)
 
@@ -226,29 +234,59 @@ class Agent:
             return False
         with self._lock:
             old = self.pipeline
+            if old and not self._accept_removals(old, new):
+                return False
             reused = [c for c in new.channels.values()
                       if old and old.channels.get(c.name) is c]
+            handed: list[Channel] = []
             if old:
-                self._stop_pipeline(old, keep=reused)
-                self._hand_over(old, new, reused)
+                handed = self._handed_over(old, new, reused)
+                self._stop_pipeline(old, keep=[*reused, *handed])
             self._start_pipeline(new, reused)
             self.pipeline = new
+            self._hand_over(handed)
             self.generation += 1
             self.last_reload_error = None
         log.info("configuration generation %d applied", self.generation)
         return True
 
+    def _accept_removals(self, old: Pipeline, new: Pipeline) -> bool:
+        """Refuse a reload that removes an in-memory channel still holding events."""
+        pending = {h.old.name: h.old for h in self._handovers if not h.done}
+        problems = lost_by_removal({**pending, **old.channels}, new.channels, self.name)
+        if not problems:
+            return True
+        self.last_reload_error = ConfigurationError(problems)
+        log.error("new configuration refused; the running pipeline keeps going:\n%s",
+                  self.last_reload_error)
+        return False
+
     @staticmethod
-    def _hand_over(old: Pipeline, new: Pipeline, reused: list[Channel]) -> None:
-        """Move events from replaced in-memory channels into their successors."""
+    def _handed_over(old: Pipeline, new: Pipeline, reused: list[Channel]) -> list[Channel]:
+        """Replaced in-memory channels: they stay open until their events are handed over."""
         kept = {id(c) for c in reused}
-        for name, channel in old.channels.items():
-            successor = new.channels.get(name)
-            if id(channel) in kept or channel.durable or successor is None or not channel.size:
+        return [c for name, c in old.channels.items()
+                if id(c) not in kept and not c.durable and name in new.channels]
+
+    def _hand_over(self, channels: list[Channel]) -> None:
+        """Move events from replaced in-memory channels into their successors, in the background."""
+        self._handovers = [h for h in self._handovers if not h.done]
+        for channel in channels:
+            if not channel.size:
+                channel.stop()
                 continue
-            successor.start()
-            moved = _move_events(channel, successor)
-            log.info("moved %d event(s) from the old channel %s to its replacement", moved, name)
+            handover = HandOver(channel, functools.partial(self._current_channel, channel.name))
+            log.info("the replaced channel %s hands its %d event(s) over to its replacement",
+                     channel.name, channel.size)
+            self._handovers.append(handover)
+            handover.start()
+
+    def _current_channel(self, name: str) -> Channel | None:
+        pipeline = self.pipeline
+        channel = pipeline.channels.get(name) if pipeline else None
+        if channel is None or channel.lifecycle_state is not LifecycleState.START:
+            return None
+        return channel
 
     # -- monitoring ------------------------------------------------------------------------------
 
@@ -258,15 +296,21 @@ class Agent:
 
     def health(self) -> dict[str, object]:
         pipeline = self.pipeline
-        failing = {}
+        failing, degraded = {}, {}
         if pipeline:
             for component in pipeline.components():
                 if component.lifecycle_state is LifecycleState.ERROR:
                     failing[component.counter.group_key] = str(component.last_error)
+                if component.degraded:
+                    degraded[component.counter.group_key] = "; ".join(
+                        component.degraded.values())
         status = "ok" if pipeline and not failing else ("failing" if failing else "stopped")
         reload_error = str(self.last_reload_error) if self.last_reload_error else None
+        pending = {f"CHANNEL.{h.old.name}": f"{h.pending} event(s) of the replaced channel "
+                   "still being handed over to its replacement"
+                   for h in self._handovers if not h.done}
         return {"status": status, "generation": self.generation, "failing": failing,
-                "lastReloadError": reload_error}
+                "degraded": degraded, "pending": pending, "lastReloadError": reload_error}
 
 
 def _components_of(what: object) -> list[Component]:
@@ -283,20 +327,6 @@ def _restartables(pipeline: Pipeline) -> list[tuple[Component, object]]:
     for sink in pipeline.sinks.values():
         out.append((sink, sink.start))
     return out
-
-
-def _move_events(source: Channel, target: Channel) -> int:
-    moved = 0
-    batch = max(1, min(source.transaction_capacity, target.transaction_capacity))
-    while source.size:
-        with source.transaction() as take:
-            events = take.take_batch(batch)
-            if not events:
-                break
-            with target.transaction() as put:
-                put.put_batch(events)
-        moved += len(events)
-    return moved
 
 
 def _quietly(stop: object, what: object) -> None:

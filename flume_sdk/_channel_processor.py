@@ -50,10 +50,15 @@ class ChannelProcessor:
     def process_event(self, event: Event) -> None:
         self.process_batch([event])
 
-    def process_batch(self, events: Sequence[Event]) -> None:
-        """Commit ``events`` to every required channel, or raise ``ChannelException``."""
+    def intercept(self, events: Sequence[Event]) -> Sequence[Event]:
+        """Run the interceptor chain; what it returns is what the selector routes."""
         for interceptor in self.interceptors:
             events = interceptor.intercept_batch(events)
+        return events
+
+    def process_batch(self, events: Sequence[Event]) -> None:
+        """Commit ``events`` to every required channel, or raise ``ChannelException``."""
+        events = self.intercept(events)
         if not events:
             return
         routing = self.selector.route(events)

@@ -72,6 +72,10 @@ class Counter:
         """Values read live at snapshot time (a channel's size and capacity)."""
         self._gauges = gauges
 
+    def live_gauge_names(self) -> frozenset[str]:
+        """The names whose values are read live (see :meth:`set_gauges`): gauges, not counts."""
+        return frozenset(self._gauges()) if self._gauges else frozenset()
+
     def values(self) -> dict[str, int | float]:
         """Counters and gauges as numbers."""
         with self._lock:

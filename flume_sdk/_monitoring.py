@@ -3,21 +3,24 @@
 ``GET /metrics`` answers exactly as Flume's HTTP monitoring does: one object per
 component keyed ``SOURCE.r1`` / ``CHANNEL.c1`` / ``SINK.k1``, every value a
 string. ``GET /metrics/prometheus`` serves the same counters in Prometheus text
-format; ``GET /health`` names failing components (503 while any fails).
+format (:mod:`flume_sdk._prometheus`); ``GET /health`` names failing components
+(503 while any fails). With ``prometheus=True`` (``-Dflume.monitoring.type=prometheus``)
+``/metrics`` is the Prometheus text, where a scrape looks by default, and the
+JSON moves to ``/metrics/json`` (served in both modes).
 """
 
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from flume_sdk._counters import Counter
+from flume_sdk._prometheus import CONTENT_TYPE, PrometheusExposition
 
-__all__ = ["MonitoringServer", "flume_json", "prometheus_text"]
+__all__ = ["MonitoringServer", "flume_json"]
 
 _HOME = (b"<html><body><h1>flume-sdk agent</h1><a href='/metrics'>/metrics</a> "
          b"<a href='/metrics/prometheus'>/metrics/prometheus</a> "
@@ -29,25 +32,6 @@ def flume_json(counters: list[Counter]) -> dict[str, dict[str, str]]:
     return {c.group_key: c.snapshot() for c in counters}
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def prometheus_text(counters: list[Counter]) -> str:
-    """The same counters in Prometheus exposition format, one family per counter name."""
-    families: dict[str, list[str]] = {}
-    for counter in counters:
-        labels = f'component="{counter.name}",type="{counter.component_type}"'
-        for name, value in counter.values().items():
-            metric = f"flume_{counter.kind.lower()}_{_snake(name)}"
-            families.setdefault(metric, []).append(f"{metric}{{{labels}}} {float(value)!r}")
-    lines = []
-    for metric, samples in sorted(families.items()):
-        lines.append(f"# TYPE {metric} gauge")
-        lines.extend(samples)
-    return "\n".join(lines) + "\n"
-
-
 class MonitoringServer:
     """Serves the agent's counters over HTTP in a daemon thread.
 
@@ -56,11 +40,14 @@ class MonitoringServer:
         health: returns the health document.
         host: address to bind.
         port: port to bind (Flume's default is 41414; 0 picks a free one).
+        agent: the agent's name (the ``agent`` label of Prometheus samples).
+        prometheus: serve Prometheus text at ``/metrics`` (JSON stays at ``/metrics/json``).
     """
 
     def __init__(self, counters: Callable[[], list[Counter]], health: Callable[[], dict[str, Any]],
-                 host: str = "0.0.0.0", port: int = 41414) -> None:
-        handler = _handler(counters, health)
+                 host: str = "0.0.0.0", port: int = 41414, *, agent: str = "",
+                 prometheus: bool = False) -> None:
+        handler = _handler(counters, health, PrometheusExposition(agent, counters), prometheus)
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -82,15 +69,17 @@ class MonitoringServer:
         self._server.server_close()
 
 
-def _handler(counters: Callable[[], list[Counter]],
-             health: Callable[[], dict[str, Any]]) -> type[BaseHTTPRequestHandler]:
+def _handler(counters: Callable[[], list[Counter]], health: Callable[[], dict[str, Any]],
+             exposition: PrometheusExposition, prometheus: bool) -> type[BaseHTTPRequestHandler]:
+    text_paths = {"/metrics/prometheus", "/metrics"} if prometheus else {"/metrics/prometheus"}
+
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
-            if path == "/metrics":
+            if path in text_paths:
+                self._send(200, CONTENT_TYPE, exposition.render())
+            elif path in ("/metrics", "/metrics/json"):
                 self._send(200, "application/json", json.dumps(flume_json(counters())).encode())
-            elif path == "/metrics/prometheus":
-                self._send(200, "text/plain; version=0.0.4", prometheus_text(counters()).encode())
             elif path == "/health":
                 doc = health()
                 self._send(200 if doc["status"] == "ok" else 503, "application/json",

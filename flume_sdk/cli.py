@@ -20,7 +20,8 @@ from types import FrameType
 
 from flume_sdk import __version__
 from flume_sdk._agent import Agent, load_config
-from flume_sdk._errors import ConfigurationError
+from flume_sdk._errors import ConfigurationError, Problem
+from flume_sdk._ganglia import GangliaReporter
 from flume_sdk._gc_tuning import DEFAULT_GC_THRESHOLD, tune_garbage_collector
 from flume_sdk._monitoring import MonitoringServer
 from flume_sdk._pipeline import build_pipeline
@@ -124,12 +125,14 @@ def _agent(args: argparse.Namespace) -> int:
     agent = Agent(args.name, _resolve_files(args.files, args.conf), system_properties=defines,
                   lenient=args.lenient, drain_timeout=args.drain_timeout)
     try:
+        monitor = _monitoring(agent, defines)
         agent.start()
     except ConfigurationError as exc:
         print(f"flume-ng: configuration of agent {args.name!r} has errors; nothing started:\n"
               f"{exc}", file=sys.stderr)
         return 1
-    monitor = _start_monitoring(agent, defines)
+    if monitor:
+        monitor.start()
     stop, reload_now = threading.Event(), threading.Event()
 
     def on_term(signum: int, frame: FrameType | None) -> None:
@@ -158,18 +161,28 @@ def _agent(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_monitoring(agent: Agent, defines: dict[str, str]) -> MonitoringServer | None:
+def _monitoring(agent: Agent, defines: dict[str, str]) -> MonitoringServer | GangliaReporter | None:
+    """The reporter ``-Dflume.monitoring.type`` asks for, built but not started.
+
+    Raises:
+        ConfigurationError: an unknown type or a bad ``flume.monitoring.*`` value.
+    """
     kind = defines.get("flume.monitoring.type", "").lower()
     if not kind:
         return None
-    if kind != "http":
-        log.error("flume.monitoring.type=%s is not supported (supported: http)", kind)
-        return None
+    if kind in ("ganglia", "org.apache.flume.instrumentation.gangliaserver"):
+        reporter = GangliaReporter.from_properties(agent.counters, defines)
+        log.info("monitoring (ganglia) to %s every %.0fs", reporter.hosts, reporter.poll_frequency)
+        return reporter
+    if kind not in ("http", "prometheus"):
+        raise ConfigurationError([Problem("monitoring", f"type {kind!r} is not supported",
+                                          "flume.monitoring.type",
+                                          suggestion="http, prometheus or ganglia")])
     port = int(defines.get("flume.monitoring.port", "41414"))
     host = defines.get("flume.monitoring.host", "0.0.0.0")
-    server = MonitoringServer(agent.counters, agent.health, host=host, port=port)
-    server.start()
-    log.info("monitoring on http://%s:%d/metrics", host, server.port)
+    server = MonitoringServer(agent.counters, agent.health, host=host, port=port, agent=agent.name,
+                              prometheus=kind == "prometheus")
+    log.info("monitoring (%s) on http://%s:%d/metrics", kind, host, server.port)
     return server
 
 

@@ -179,6 +179,7 @@ class FileRollSink(BatchSink):
                              self.settings.extension, clock)
         self._io_lock = threading.Lock()
         self._current: _OpenFile | None = None
+        self._delivered: tuple[_OpenFile, int] | None = None  # written, awaiting the commit
 
     @property
     def current_path(self) -> Path | None:
@@ -219,7 +220,24 @@ class FileRollSink(BatchSink):
                 self._abandon(current)
                 raise self._error(f"could not write {len(events)} event(s) to {current.path}",
                                   exc) from exc
-            current.good_offset = current.stream.tell()
+            self._delivered = (current, current.stream.tell())
+
+    def on_commit(self, events: Sequence[Event]) -> None:
+        """The channel committed the batch: its end becomes the file's good offset."""
+        delivered, self._delivered = self._delivered, None
+        if delivered is not None:
+            delivered[0].good_offset = delivered[1]
+
+    def on_commit_failed(self, events: Sequence[Event]) -> None:
+        """The channel will redeliver the batch: cut the file back to its last committed batch."""
+        delivered, self._delivered = self._delivered, None
+        if delivered is None:
+            return
+        with self._io_lock:
+            log.warning("file_roll sink %r: the channel did not commit the batch just written to "
+                        "%s; the file is cut back so the retried events are not duplicated",
+                        self.name, delivered[0].path)
+            self._abandon(delivered[0])
 
     def _write(self, current: _OpenFile, events: Sequence[Event]) -> None:
         current.serializer.write_batch(list(events))

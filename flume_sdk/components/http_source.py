@@ -7,7 +7,13 @@ channel in one transaction. Replies:
 - ``503`` when the channel is full or refuses the batch (the client retries),
 - ``400`` with a message when the handler cannot parse the body,
 - ``413`` when the body is larger than ``maxRequestBytes`` (or the BLOB handler's
-  ``handler.maxBlobLength``); ``411`` without a ``Content-Length``.
+  ``handler.maxBlobLength``); ``411`` without a ``Content-Length``; ``400`` for a
+  ``Content-Length`` that is not a non-negative number (before reading any body),
+- ``503`` and a closed connection beyond ``maxConnections`` open connections.
+
+Every refusal counts ``EventReadFail``. A client silent for ``requestTimeout`` ms is
+disconnected, and so is one that takes longer than ``requestDeadline`` ms to send a whole
+request (a slow-drip client); both deadlines are real time.
 
 Handlers (``handler``; Flume's class names work):
 
@@ -17,8 +23,8 @@ Handlers (``handler``; Flume's class names work):
 - ``BLOB`` / ``org.apache.flume.sink.solr.morphline.BlobHandler``: one event whose
   body is the request body and whose headers are the query parameters.
 
-Each connection is served on its own thread with a socket timeout, so a client
-sending garbage or stalling never holds up the others.
+Each connection is served on its own thread (at most ``maxConnections``) with a socket
+timeout, so a client sending garbage or stalling never holds up the others.
 
 HTTPS: ``ssl = true`` (or Flume's older ``enableSSL``) with Flume's SSL keys in Python's
 terms (a PEM ``keystore``; see :class:`flume_sdk.TlsServerSettings`), or Flume's global
@@ -35,6 +41,7 @@ import logging
 import socket
 import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Protocol
@@ -44,12 +51,14 @@ import attrs
 
 from flume_sdk import (
     SYSTEM_CLOCK,
+    AcceptBackoff,
     ChannelException,
     ChannelFullException,
     Clock,
     ConfigurationError,
     Event,
     EventDrivenSource,
+    RateLimitedLog,
     TlsServerSettings,
     at_least,
     in_range,
@@ -61,6 +70,7 @@ from flume_sdk import (
 __all__ = ["BlobHandler", "HTTPBadRequest", "HTTPSource", "HTTPSourceSettings", "JSONHandler"]
 
 log = logging.getLogger("flume_sdk.source.http")
+_REAP_INTERVAL = 0.25
 
 
 class HTTPBadRequest(ValueError):
@@ -101,6 +111,9 @@ class JSONHandler:
             raise HTTPBadRequest(msg) from exc
         except ValueError as exc:
             msg = f"body is not valid JSON: {exc}"
+            raise HTTPBadRequest(msg) from exc
+        except RecursionError as exc:
+            msg = "body is JSON nested too deeply (an event is an object inside one array)"
             raise HTTPBadRequest(msg) from exc
         if not isinstance(data, list):
             msg = (f'expected a JSON array of {{"headers": {{...}}, "body": "..."}} objects '
@@ -191,7 +204,14 @@ class HTTPSourceSettings(TlsServerSettings):
     max_request_bytes: int = setting(default=64 * 1024 * 1024, validator=at_least(1),
                                      help="largest request body; larger ones get 413")
     request_timeout: int = setting(default=30_000, validator=at_least(1),
-                                   help="ms a client may stay silent mid-request")
+                                   help="ms a client may stay silent mid-request or between "
+                                   "requests (the idle timeout)")
+    request_deadline: int = setting(default=60_000, validator=at_least(1),
+                                    help="ms a client has to send one whole request (headers "
+                                    "and body); slower ones are disconnected")
+    max_connections: int = setting(default=256, validator=at_least(1),
+                                   help="connections served at once, one thread each; more "
+                                   "get 503 and are closed")
     ssl: bool = setting(default=False, aliases=("enableSSL",), help="serve HTTPS")
     jetty: dict[str, str] = namespace(
         "QueuedThreadPool.", help="Jetty tuning keys: accepted and ignored")
@@ -223,26 +243,101 @@ class _Server(ThreadingHTTPServer):
 
     daemon_threads = False
     block_on_close = True
+    request_queue_size = 1024  # socketserver's 5 makes a burst of clients wait for minutes
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
+    def __init__(self, address: tuple[str, int], handler: type, source: HTTPSource) -> None:
+        super().__init__(address, handler)
+        self.source = source
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
+        self.deadlines: dict[socket.socket, float] = {}
+        self.late: set[socket.socket] = set()
+        self.stopping = threading.Event()
+        self.backoff = AcceptBackoff(source, log, clock=source.clock)
+        self.reaper = threading.Thread(target=self._reap, name=f"{source.name}-deadlines",
+                                       daemon=True)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        """``accept()``; a transient failure (out of file descriptors) is waited out, not spun on."""
+        try:
+            request = super().get_request()
+        except OSError as exc:
+            if self.backoff.is_transient(exc):
+                self.backoff.failed(exc, self.stopping)
+            raise  # socketserver drops this attempt and keeps serving
+        self.backoff.succeeded()
+        return request
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self.connections_lock:
-            self.connections.add(request)
+            full = len(self.connections) >= self.source.settings.max_connections
+            if not full:
+                self.connections.add(request)
+                self.source.counter.set("OpenConnectionCount", len(self.connections))
+        if full:
+            self._refuse(request)
+            return
         super().process_request(request, client_address)
+
+    def _refuse(self, request: socket.socket) -> None:
+        """Over ``maxConnections``: a 503 without reading the request, then close."""
+        self.source.counter.incr("RefusedConnectionCount")
+        limit = self.source.settings.max_connections
+        body = f"too many connections (maxConnections = {limit}), retry later\n".encode()
+        with contextlib.suppress(OSError):
+            request.settimeout(1.0)
+            request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n"
+                            b"Content-Type: text/plain; charset=utf-8\r\n"
+                            b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        super().shutdown_request(request)
 
     def shutdown_request(self, request: Any) -> None:
         with self.connections_lock:
             self.connections.discard(request)
+            self.deadlines.pop(request, None)
+            self.late.discard(request)
+            self.source.counter.set("OpenConnectionCount", len(self.connections))
         super().shutdown_request(request)
+
+    def request_started(self, request: socket.socket) -> None:
+        deadline = self.source.settings.request_deadline / 1000
+        with self.connections_lock:
+            self.deadlines[request] = time.monotonic() + deadline
+
+    def request_read(self, request: socket.socket) -> None:
+        with self.connections_lock:
+            self.deadlines.pop(request, None)
+
+    def reaped(self, request: socket.socket) -> bool:
+        """Whether ``request`` was disconnected at its deadline (and counted then)."""
+        with self.connections_lock:
+            return request in self.late
+
+    def _reap(self) -> None:
+        """Disconnect clients that take longer than ``requestDeadline`` to send a request."""
+        while not self.stopping.wait(_REAP_INTERVAL):
+            now = time.monotonic()
+            with self.connections_lock:
+                late = [conn for conn, due in self.deadlines.items() if now >= due]
+                for conn in late:
+                    del self.deadlines[conn]
+                self.late.update(late)
+            for conn in late:
+                self.source.counter.incr("EventReadFail")
+                self.source.late.warning("deadline", "http source %s: a client took longer than "
+                                         "requestDeadline = %d ms to send its request; "
+                                         "disconnected", self.source.name,
+                                         self.source.settings.request_deadline)
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A connection that failed (a bad TLS handshake, a reset) is logged in one line."""
         exc = sys.exc_info()[1]
-        log.warning("http source: connection from %s:%s failed: %s", *client_address[:2], exc)
+        if not self.reaped(request):
+            self.source.late.warning(f"failed-{type(exc).__name__}",
+                                     "http source %s: connection from %s:%s failed: %s",
+                                     self.source.name, *client_address[:2], exc)
 
     def drop_connections(self) -> None:
         with self.connections_lock:
@@ -263,9 +358,11 @@ class HTTPSource(EventDrivenSource):
 
     Settings: ClassVar[type] = HTTPSourceSettings
     settings: HTTPSourceSettings
+    counter_extra: ClassVar[tuple[str, ...]] = ("RefusedConnectionCount",)
 
     def __init__(self, name: str, settings: Any = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
         super().__init__(name, settings, clock=clock)
+        self.late = RateLimitedLog(log, clock=clock)
         self.handler = _build_handler(self.settings.handler, self.settings.handler_properties)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -277,11 +374,12 @@ class HTTPSource(EventDrivenSource):
 
     def do_start(self) -> None:
         context = self.settings.server_ssl_context(self.name)
-        server = _Server((self.settings.bind, self.settings.port), _request_handler(self))
+        server = _Server((self.settings.bind, self.settings.port), _request_handler(self), self)
         if context is not None:
             server.socket = context.wrap_socket(server.socket, server_side=True,
                                                 do_handshake_on_connect=False)
         self._server = server
+        server.reaper.start()
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"{self.name}-http", daemon=True)
         self._thread.start()
@@ -290,9 +388,11 @@ class HTTPSource(EventDrivenSource):
         server, self._server = self._server, None
         if server is None:
             return
+        server.stopping.set()
         server.shutdown()
         server.drop_connections()
         server.server_close()
+        server.reaper.join(timeout=5)
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
@@ -335,27 +435,47 @@ def _request_handler(source: HTTPSource) -> type[BaseHTTPRequestHandler]:
             self._serve()
 
         def do_PUT(self) -> None:
-            self._reply(405, "use POST")
+            self._refuse(405, "use POST")
+
+        def handle_one_request(self) -> None:
+            self.server.request_started(self.connection)  # type: ignore[attr-defined]
+            try:
+                super().handle_one_request()
+            finally:
+                self.server.request_read(self.connection)  # type: ignore[attr-defined]
 
         def _serve(self) -> None:
             if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-                self._reply(411, "send a Content-Length; chunked bodies are not accepted", True)
+                self._refuse(411, "send a Content-Length; chunked bodies are not accepted")
                 return
-            try:
-                length = int(self.headers.get("Content-Length") or 0)
-            except ValueError:
-                self._reply(400, "Content-Length is not a number", True)
+            text = (self.headers.get("Content-Length") or "0").strip()
+            if not text.isdigit():  # int() would take "-1", "+5" and " 1_0 "
+                self._refuse(400, f"Content-Length must be a non-negative number (got {text!r:.20})")
                 return
+            length = int(text)
             if length > limit:
-                self._reply(413, f"body of {length} bytes exceeds maxRequestBytes = {limit}", True)
+                self._refuse(413, f"body of {length} bytes exceeds maxRequestBytes = {limit}")
                 return
             body = self.rfile.read(length) if length else b""
             if len(body) < length:
                 self.close_connection = True
                 return
+            self.server.request_read(self.connection)  # type: ignore[attr-defined]
             query = dict(parse_qsl(urlsplit(self.path).query))
             status, message = source.accept(body, self.headers.get("Content-Type", ""), query)
             self._reply(status, message)
+
+        def send_error(self, code: int, message: str | None = None,
+                       explain: str | None = None) -> None:
+            """A request the HTTP parser refused (a bad request line, headers too long)."""
+            if not self.server.reaped(self.connection):  # type: ignore[attr-defined]
+                source.counter.incr("EventReadFail")
+            super().send_error(code, message, explain)
+
+        def _refuse(self, status: int, message: str) -> None:
+            """Refuse the request before reading its body; counted, and the connection closes."""
+            source.counter.incr("EventReadFail")
+            self._reply(status, message, True)
 
         def _reply(self, status: int, message: str, close: bool = False) -> None:
             data = (message + "\n").encode() if message else b""

@@ -12,6 +12,7 @@ import attrs
 
 from flume_sdk import (
     SYSTEM_CLOCK,
+    AcceptBackoff,
     ChannelException,
     Clock,
     Event,
@@ -91,13 +92,20 @@ class NetcatSource(EventDrivenSource):
 
     def _accept_loop(self) -> None:
         assert self._server is not None
+        backoff = AcceptBackoff(self, log, clock=self.clock)
         while not self._stopping.is_set():
             try:
                 client, _ = self._server.accept()
             except TimeoutError:
                 continue
-            except OSError:
-                return
+            except OSError as exc:
+                if self._stopping.is_set() or not backoff.is_transient(exc):
+                    if not self._stopping.is_set():
+                        self.fail(exc)  # the listener itself broke: the supervisor restarts us
+                    return
+                backoff.failed(exc, self._stopping)
+                continue
+            backoff.succeeded()
             with self._lock:
                 if len(self._clients) >= self.settings.max_connections:
                     client.close()

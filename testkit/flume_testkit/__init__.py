@@ -26,7 +26,7 @@ from flume_testkit.fakes import (
     RecordingTransaction,
     ScriptedSource,
 )
-from flume_testkit.net import closed_by_peer
+from flume_testkit.net import closed_by_peer, udp_accepted
 from flume_testkit.waiting import wait_until
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ __all__ = [
     "new_threads",
     "run_in_thread",
     "take_all",
+    "udp_accepted",
     "wait_until",
 ]
 

@@ -2,7 +2,7 @@
 
 Installing flume-testkit changes nothing for a project that does not ask for
 these fixtures: no hooks, no autouse fixtures, no options. The real-server
-fixture modules (Kafka broker, HDFS, Java Avro peer, syslog peers) are
+fixture modules (Kafka broker, HDFS, Java Avro peer, syslog peers, gmond) are
 registered too; each starts its server only when a test requests it.
 """
 
@@ -35,6 +35,8 @@ _SERVER_MODULES = (
     "flume_testkit.servers.hdfs",
     "flume_testkit.servers.avro_peer",
     "flume_testkit.servers.syslog_peers",
+    "flume_testkit.servers.ganglia",
+    "flume_testkit.servers.postgres",
 )
 # Only modules present in this installation, so a trimmed or partial install still loads.
 pytest_plugins = [m for m in _SERVER_MODULES if importlib.util.find_spec(m) is not None]

@@ -15,8 +15,11 @@ from pathlib import Path
 
 import fastavro
 import pytest
+from flume_testkit.fakes import ChannelFailure, RecordingChannel
 
 from flume_sdk import (
+    Channel,
+    ChannelException,
     ConfigurationError,
     Event,
     EventDeliveryException,
@@ -86,7 +89,7 @@ def _stop_started_sinks() -> Iterator[None]:
         _STARTED.pop().stop()
 
 
-def _sink(directory: Path, channel: MemoryChannel, clock: StepClock | None = None,
+def _sink(directory: Path, channel: Channel, clock: StepClock | None = None,
           **props: str) -> FileRollSink:
     properties = {"sink.directory": str(directory), **props}
     sink = FileRollSink.from_config("k1", properties, clock=clock or StepClock(),
@@ -355,6 +358,22 @@ def test_events_retried_after_a_write_failure_land_exactly_once(tmp_path: Path) 
     sink.stop()
     assert _lines(tmp_path) == [b"event-%d" % i for i in range(30)]
     assert sink.counter.get("ConnectionFailedCount") == 1
+
+
+def test_batch_whose_take_commit_failed_is_cut_back_and_lands_exactly_once(tmp_path: Path) -> None:
+    channel = RecordingChannel("c1")
+    channel.preload([Event(b"event-%d" % i) for i in range(30)])
+    channel.start()
+    sink = _sink(tmp_path, channel, **{"sink.batchSize": "10", "sink.rollInterval": "0"})
+    assert sink.process() is Status.READY
+    channel.script_failure(ChannelFailure.FAIL_ON_COMMIT, times=3)
+    for _ in range(3):  # the disk under the channel is full: each take commit fails
+        with pytest.raises(ChannelException, match="scripted failure on commit"):
+            sink.process()
+    while sink.process() is Status.READY:
+        pass
+    sink.stop()
+    assert _lines(tmp_path) == [b"event-%d" % i for i in range(30)]
 
 
 def test_avro_file_stays_a_valid_container_after_a_failed_batch(tmp_path: Path) -> None:

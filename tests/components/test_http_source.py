@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from flume_testkit import memory_channel
+from flume_testkit.servers import wait_until
 
 from flume_sdk import ChannelProcessor, ConfigurationError, Event
 from flume_sdk.components.http_source import HTTPSource
@@ -216,3 +217,75 @@ def test_validate_prints_jetty_keys_as_warnings_with_file_and_line(
     err = capsys.readouterr().err
     assert (f"warning: {conf}:7: a1.sources.r1.QueuedThreadPool.maxThreads: Jetty tuning key"
             in err), err
+
+
+# -- hostile clients (issue 20, items 9 and 11) -----------------------------------------------
+
+
+def _raw(port: int, data: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    return reply
+
+
+def test_negative_content_length_gets_400_before_any_body_is_read(make: Make) -> None:
+    source = make(maxRequestBytes="1000")
+    head = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n"
+    reply = _raw(source.port, head + b"x" * 5000)
+    assert reply.startswith(b"HTTP/1.1 400")
+    assert b"Content-Length must be a non-negative number (got '-1')" in reply
+    assert source.counter.get("EventReadFail") == 1
+
+
+def test_deeply_nested_json_is_a_counted_400_not_a_crash(make: Make) -> None:
+    source = make()
+    status, message = post(source.port, b"[" * 100_000 + b"]" * 100_000)
+    assert status == 400 and "nested too deeply" in message
+    assert source.counter.get("EventReadFail") == 1
+    assert post(source.port, flume_json(({}, "still serving")))[0] == 200
+
+
+def test_refusals_before_the_handler_are_counted(make: Make) -> None:
+    source = make(maxRequestBytes="10")
+    assert post(source.port, b"x" * 100)[0] == 413
+    assert post(source.port, b"[]", headers={"Content-Length": "abc"})[0] == 400
+    assert source.counter.get("EventReadFail") == 2
+
+
+def test_connections_beyond_max_connections_get_503_and_are_counted(make: Make) -> None:
+    source = make(maxConnections="2")
+    idle = [socket.create_connection(("127.0.0.1", source.port), timeout=5) for _ in range(2)]
+    try:
+        wait_until(lambda: source.counter.get("OpenConnectionCount") == 2)
+        reply = _raw(source.port, b"")
+        assert reply.startswith(b"HTTP/1.1 503") and b"maxConnections = 2" in reply
+        assert source.counter.get("RefusedConnectionCount") == 1
+    finally:
+        for sock in idle:
+            sock.close()
+    wait_until(lambda: source.counter.get("OpenConnectionCount") == 0)
+    assert post(source.port, flume_json(({}, "after")))[0] == 200
+
+
+def test_a_client_dripping_its_request_is_disconnected_at_the_request_deadline(
+        make: Make) -> None:
+    source = make(requestDeadline="300", requestTimeout="10000")
+    with socket.create_connection(("127.0.0.1", source.port), timeout=5) as slow:
+        slow.settimeout(0.05)
+        closed = False
+        for byte in b"POST / HTTP/1.1\r\nHost: a-slow-client.example\r\n" * 10:
+            try:
+                slow.send(bytes([byte]))
+                if slow.recv(100) == b"":
+                    closed = True
+                    break
+            except TimeoutError:
+                continue
+            except OSError:
+                closed = True
+                break
+    assert closed, "the server kept a slow-drip client beyond requestDeadline"
+    assert source.counter.get("EventReadFail") == 1

@@ -43,7 +43,7 @@ def test_metrics_is_flume_json_with_string_values(server) -> None:  # type: igno
 
 def test_prometheus_view_has_the_same_counters(server) -> None:  # type: ignore[no-untyped-def]
     _, body = get(server[0], "/metrics/prometheus")
-    assert b'flume_source_event_received_count{component="r1"' in body
+    assert b'flume_source_event_received_total{agent="",component="r1"' in body
 
 
 def test_health_is_503_while_a_component_fails(server) -> None:  # type: ignore[no-untyped-def]

@@ -31,7 +31,10 @@ def encode_frame(serial: int, buffers: Sequence[bytes]) -> bytes:
 
 
 class FrameDecoder:
-    """Split a byte stream into ``(serial, payload)`` frames.
+    """Split a byte stream into ``(serial, payload)`` frames, in time linear in the bytes.
+
+    What has been parsed is consumed at once: a frame arriving in many reads (say one
+    of a million empty buffers) is never parsed again from its start.
 
     Args:
         max_frame_size: the most bytes one frame may carry, counting the length words.
@@ -41,11 +44,21 @@ class FrameDecoder:
         self._max = max_frame_size
         self._data = bytearray()
         self._pos = 0
+        self._serial: int | None = None  # the frame in progress, once its header was read
+        self._left = 0  # its buffers still to read
+        self._length: int | None = None  # the announced length of the buffer being read
+        self._total = 0  # bytes it announced so far, length words included
+        self._chunks: list[bytes] = []
 
     @property
     def has_partial_frame(self) -> bool:
         """True while some bytes of an incomplete frame are buffered."""
-        return len(self._data) > self._pos
+        return self._serial is not None or len(self._data) > self._pos
+
+    @property
+    def buffered(self) -> int:
+        """Received bytes not parsed yet (at most one header, length word or buffer)."""
+        return len(self._data) - self._pos
 
     def feed(self, data: bytes) -> list[tuple[int, bytes]]:
         """Add received bytes; return every frame they complete, in order.
@@ -67,31 +80,50 @@ class FrameDecoder:
         return frames
 
     def _next_frame(self) -> tuple[int, bytes] | None:
-        data, start = self._data, self._pos
-        if len(data) - start < 8:
+        if self._serial is None and not self._read_header():
             return None
-        serial, count = _HEADER.unpack_from(data, start)
+        while self._left:
+            if self._length is None and not self._read_length():
+                return None
+            chunk = self._read_buffer()
+            if chunk is None:
+                return None
+            self._chunks.append(chunk)
+        frame = (self._serial, b"".join(self._chunks))
+        self._serial, self._chunks = None, []
+        return frame  # type: ignore[return-value]
+
+    def _read_header(self) -> bool:
+        if len(self._data) - self._pos < 8:
+            return False
+        serial, count = _HEADER.unpack_from(self._data, self._pos)
         if count < 0:
             msg = f"malformed Avro RPC frame: buffer count must be >= 0, got {count}"
             raise AvroRpcError(msg)
         self._check_size(4 * count)
-        pos, total, chunks = start + 8, 4 * count, []
-        for _ in range(count):
-            if len(data) - pos < 4:
-                return None
-            (length,) = _INT.unpack_from(data, pos)
-            if length < 0:
-                msg = f"malformed Avro RPC frame: buffer length must be >= 0, got {length}"
-                raise AvroRpcError(msg)
-            total += length
-            self._check_size(total)
-            pos += 4
-            if len(data) - pos < length:
-                return None
-            chunks.append(bytes(data[pos : pos + length]))
-            pos += length
-        self._pos = pos
-        return serial, b"".join(chunks)
+        self._pos += 8
+        self._serial, self._left, self._total = serial, count, 4 * count
+        return True
+
+    def _read_length(self) -> bool:
+        if len(self._data) - self._pos < 4:
+            return False
+        (length,) = _INT.unpack_from(self._data, self._pos)
+        if length < 0:
+            msg = f"malformed Avro RPC frame: buffer length must be >= 0, got {length}"
+            raise AvroRpcError(msg)
+        self._total += length
+        self._check_size(self._total)
+        self._pos += 4
+        self._length = length
+        return True
+
+    def _read_buffer(self) -> bytes | None:
+        length, pos = self._length or 0, self._pos
+        if len(self._data) - pos < length:
+            return None
+        self._pos, self._length, self._left = pos + length, None, self._left - 1
+        return bytes(self._data[pos : pos + length])
 
     def _check_size(self, announced: int) -> None:
         if announced > self._max:

@@ -25,6 +25,7 @@ from flume_rpc_avro._framing import FrameDecoder, encode_frame
 from flume_rpc_avro._ipfilter import IpFilter
 from flume_rpc_avro._protocol import PROTOCOL_MD5, AvroStatus
 from flume_rpc_avro._session import Call, ServerSession
+from flume_sdk import limit_asyncio_errors
 
 __all__ = ["AvroRpcServer", "CallHandler", "ServerOptions"]
 
@@ -57,6 +58,8 @@ class AvroRpcServer:
         handler: runs each call in a worker thread.
         on_bad_input: told (peer, error) when a connection is closed for bad input.
         on_connections: told the number of open connections whenever it changes.
+        component: whose ``degraded`` conditions and name the loop's (rate-limited) error
+            reports use, such as a failed ``accept()``; this server by default.
     """
 
     def __init__(
@@ -66,8 +69,12 @@ class AvroRpcServer:
         *,
         on_bad_input: Callable[[str, Exception], None] = lambda peer, exc: None,
         on_connections: Callable[[int], None] = lambda n: None,
+        component: Any = None,
     ) -> None:
         self.options = options
+        self.name = f"{options.host}:{options.port}"
+        self.degraded: dict[str, str] = {}
+        self._component = component if component is not None else self
         self._handler = handler
         self._on_bad_input = on_bad_input
         self._on_connections = on_connections
@@ -85,6 +92,7 @@ class AvroRpcServer:
             max_workers=max(1, self.options.threads), thread_name_prefix="avro-call"
         )
         self._loop = asyncio.new_event_loop()
+        limit_asyncio_errors(self._loop, self._component, _log)
         self._thread = threading.Thread(target=self._loop.run_forever, name="avro-io", daemon=True)
         self._thread.start()
         future = asyncio.run_coroutine_threadsafe(self._listen(), self._loop)
@@ -139,6 +147,7 @@ class AvroRpcServer:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self._component.degraded.pop("accept", None)  # accepting works (again)
         self._on_connections(len(self._tasks))
         peer = _peer_name(writer)
         try:

@@ -69,7 +69,7 @@ class AvroSource(RpcSource):
 
     def make_server(self) -> AvroRpcServer:
         return AvroRpcServer(self._options(), self._handle, on_bad_input=self.count_bad_input,
-                             on_connections=self.count_connections)
+                             on_connections=self.count_connections, component=self)
 
     def _options(self) -> ServerOptions:
         s = self.settings

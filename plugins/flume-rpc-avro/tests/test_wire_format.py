@@ -156,6 +156,20 @@ def test_frame_decoder_reports_a_partial_frame() -> None:
     assert decoder.has_partial_frame
 
 
+def test_frame_decoder_consumes_a_partial_frame_as_it_arrives_so_decoding_is_linear() -> None:
+    # 200,000 empty buffers arriving in 64 KiB reads: a decoder that re-parsed the partial
+    # frame from its start on every read would do quadratic work (issue 20, item 12).
+    count = 200_000
+    frame = encode_frame(7, [b""] * (count - 1) + [b"payload"])
+    decoder = FrameDecoder()
+    frames = []
+    for start in range(0, len(frame), 65536):
+        frames += decoder.feed(frame[start : start + 65536])
+        assert decoder.buffered < 8, "parsed bytes must not be kept for parsing again"
+    assert frames == [(7, b"payload")]
+    assert not decoder.has_partial_frame
+
+
 def test_frame_decoder_refuses_an_oversized_buffer_before_buffering_it() -> None:
     header = bytes.fromhex("00000001" "00000001" "7fffffff")
     with pytest.raises(FrameTooLargeError, match="limit is 1024"):

@@ -19,10 +19,12 @@ import threading
 from collections.abc import Callable
 
 import attrs
+
 from flume_rpc_thrift._errors import ThriftRpcError
 from flume_rpc_thrift._framing import DEFAULT_MAX_FRAME_SIZE
 from flume_rpc_thrift._messages import codec
 from flume_rpc_thrift._session import CallHandler, ServerSession, SessionLimits
+from flume_sdk import AcceptBackoff
 
 __all__ = ["ServerOptions", "ThriftRpcServer"]
 
@@ -51,6 +53,8 @@ class ThriftRpcServer:
         handler: runs each call, on its connection's thread.
         on_bad_input: told (peer, error) when a connection is closed for bad input.
         on_connections: told the number of open connections whenever it changes.
+        accept_backoff: how a failed ``accept()`` (out of file descriptors...) is waited out
+            and reported; by default it logs within limits for this server.
     """
 
     def __init__(
@@ -60,6 +64,7 @@ class ThriftRpcServer:
         *,
         on_bad_input: Callable[[str, Exception], None] = lambda peer, exc: None,
         on_connections: Callable[[int], None] = lambda n: None,
+        accept_backoff: AcceptBackoff | None = None,
     ) -> None:
         self.options = options
         self._codec = codec(options.protocol)
@@ -75,7 +80,11 @@ class ThriftRpcServer:
         self._open: dict[threading.Thread, socket.socket] = {}
         self._changed = threading.Condition()
         self._stopping = False
+        self._stopped = threading.Event()
         self.port = options.port
+        self.name = f"{options.host}:{options.port}"
+        self.degraded: dict[str, str] = {}
+        self._backoff = accept_backoff or AcceptBackoff(self, _log)
 
     def start(self) -> None:
         """Bind and start accepting; the port accepts connections when this returns."""
@@ -84,6 +93,7 @@ class ThriftRpcServer:
         self.port = int(self._listener.getsockname()[1])
         self._wake = socket.socketpair()
         self._stopping = False
+        self._stopped.clear()
         self._acceptor = threading.Thread(target=self._accept_loop, name="thrift-accept",
                                           daemon=True)
         self._acceptor.start()
@@ -93,6 +103,7 @@ class ThriftRpcServer:
         with self._changed:
             self._stopping = True
             self._changed.notify_all()
+        self._stopped.set()
         if self._wake is not None:
             self._wake[1].send(b"x")
         if self._acceptor is not None:
@@ -119,8 +130,9 @@ class ThriftRpcServer:
             try:
                 conn, address = listener.accept()
             except OSError as exc:  # e.g. too many open files: keep serving the others
-                _log.warning("Thrift server on port %d cannot accept: %s", self.port, exc)
+                self._backoff.failed(exc, self._stopped)
                 continue
+            self._backoff.succeeded()
             self._spawn(conn, f"{address[0]}:{address[1]}")
 
     def _wait_for_a_slot(self) -> bool:

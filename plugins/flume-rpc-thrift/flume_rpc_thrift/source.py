@@ -10,6 +10,7 @@ client stalling mid-frame or sending nothing) closes that connection and counts
 
 from __future__ import annotations
 
+import logging
 from typing import ClassVar
 
 import attrs
@@ -19,6 +20,7 @@ from flume_rpc_thrift._messages import ThriftStatus
 from flume_rpc_thrift._server import ServerOptions, ThriftRpcServer
 from flume_rpc_thrift._settings import ThriftCommonSettings
 from flume_sdk import (
+    AcceptBackoff,
     Event,
     RpcSource,
     TlsServerSettings,
@@ -28,6 +30,8 @@ from flume_sdk import (
 )
 
 __all__ = ["ThriftSource", "ThriftSourceSettings"]
+
+log = logging.getLogger("flume_rpc_thrift.source")
 
 
 
@@ -63,7 +67,8 @@ class ThriftSource(RpcSource):
 
     def make_server(self) -> ThriftRpcServer:
         return ThriftRpcServer(self._options(), self._handle, on_bad_input=self.count_bad_input,
-                               on_connections=self.count_connections)
+                               on_connections=self.count_connections,
+                               accept_backoff=AcceptBackoff(self, log, clock=self.clock))
 
     def _options(self) -> ServerOptions:
         s = self.settings

@@ -14,7 +14,7 @@ import asyncio
 import logging
 from typing import ClassVar
 
-from flume_sdk import EventDrivenSource
+from flume_sdk import EventDrivenSource, limit_asyncio_errors
 from flume_source_syslog._loop import BatchDelivery, LoopThread, reverse_dns
 from flume_source_syslog._parser import SyslogParser
 from flume_source_syslog._settings import MultiportSyslogTcpSettings, SyslogTcpSettings
@@ -45,6 +45,7 @@ class _Connection(asyncio.BufferedProtocol):
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
         self._source.connections.add(self)
+        self._source.degraded.pop("accept", None)  # accepting works (again)
         self._source.counter.incr("OpenConnectionCount")
         self._delivery = BatchDelivery(
             self._source, self._source.loop_thread.timer, self._extra_headers(), self._pause
@@ -110,6 +111,7 @@ class _TcpSource(EventDrivenSource):
         self.connections: set[_Connection] = set()
         self.dns_cache: dict[str, str] = {}
         self.loop_thread = LoopThread(f"{type(self).__name__}-{self.name}", self.clock)
+        limit_asyncio_errors(self.loop_thread.loop, self, log, clock=self.clock)
         try:
             self._servers = self.loop_thread.call(self._listen)
         except BaseException:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import pytest
 from flume_source_syslog import SyslogTcpSource, SyslogUdpSource
-from flume_testkit import SourceContract, SourceDriver, wait_until
+from flume_testkit import SourceContract, SourceDriver, udp_accepted
 
 __all__ = ["TestSyslogTcpContract", "TestSyslogUdpContract"]
 
@@ -67,20 +67,8 @@ def drive_udp(driver: SourceDriver, count: int) -> int:
     """Send ``count`` datagrams; return how many the source counted as accepted."""
     source = driver.source
     assert isinstance(source, SyslogUdpSource)
-    counter = source.counter
-    accepted0 = counter.get("EventAcceptedCount")
-    dropped0 = counter.get("EventDroppedCount")
-
-    def accounted() -> int:
-        return (counter.get("EventAcceptedCount") - accepted0
-                + counter.get("EventDroppedCount") - dropped0)
-
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
-        for line in _lines(count).splitlines():
-            client.sendto(line, ("127.0.0.1", source.port))
-    wait_until(lambda: accounted() >= count, timeout=_UDP_ACCOUNT_WAIT, interval=0.005,
-               what=f"syslogudp accounting for {count} datagrams (accepted + dropped)")
-    return int(counter.get("EventAcceptedCount") - accepted0)
+    return udp_accepted(source, source.port, _lines(count).splitlines(),
+                        timeout=_UDP_ACCOUNT_WAIT)
 
 
 class TestSyslogTcpContract(SourceContract):

@@ -1,5 +1,14 @@
 """Real servers for acceptance tests: started by the test, probed, stopped by pid."""
 
 from flume_testkit.servers._process import ServerProcess, ServerStartError, free_port, wait_until
+from flume_testkit.servers.agent import FlumeAgentProcess, counted_config, trickle_config
 
-__all__ = ["ServerProcess", "ServerStartError", "free_port", "wait_until"]
+__all__ = [
+           "FlumeAgentProcess",
+           "ServerProcess",
+           "ServerStartError",
+           "counted_config",
+           "free_port",
+           "trickle_config",
+           "wait_until",
+]
