@@ -56,6 +56,7 @@ from flume_sdk._settings import (
 from flume_sdk._sink import BatchSink, Sink
 from flume_sdk._sink_processor import SinkProcessor
 from flume_sdk._source import (
+    Delivery,
     EventDrivenSource,
     PollableSource,
     PollableSourceSettings,
@@ -81,6 +82,7 @@ __all__ = [
     "Component",
     "ConfigurationError",
     "Counter",
+    "Delivery",
     "EscapeError",
     "EscapeTemplate",
     "Event",
