@@ -16,20 +16,17 @@ import argparse
 import shutil
 import statistics
 import tempfile
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
-from _harness import peak_rss_mib
+from _harness import channel_throughput, peak_rss_mib
 from flume_channel_file import FileChannel
 from flume_channel_jdbc import JdbcChannel
 from flume_testkit.servers.postgres import PostgresServer, running_postgres
 
 from flume_sdk import Channel, Event
 
-BODY = b"x" * 180
-HEADERS = {"timestamp": "1700000000000"}
+EVENT = Event(b"x" * 180, {"timestamp": "1700000000000"})
 
 
 def _file(work: Path, batch: int) -> Channel:
@@ -44,46 +41,16 @@ def _sqlite(work: Path, batch: int) -> Channel:
                                              "transactionCapacity": str(batch)})
 
 
-def throughput(channel: Channel, batch: int, total: int) -> dict[str, float]:
-    channel.start()
-    events = [Event(BODY, dict(HEADERS)) for _ in range(batch)]
-    taken = [0]
-    pause = threading.Event()
-
-    def putter() -> None:
-        for _ in range(total // batch):
-            with channel.transaction() as tx:
-                tx.put_batch(events)
-
-    def taker() -> None:
-        while taken[0] < total:
-            with channel.transaction() as tx:
-                got = len(tx.take_batch(batch))
-            taken[0] += got
-            if not got:
-                pause.wait(0.0005)
-
-    t0, c0 = time.perf_counter(), time.process_time()
-    threads = [threading.Thread(target=putter), threading.Thread(target=taker)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    channel.stop()
-    return {"eps": total / wall, "cpu_us": cpu / total * 1e6}
-
-
 def one_round(server: PostgresServer, batch: int, total: int, round_no: int) -> dict[str, Any]:
     results = {}
     work = Path(tempfile.mkdtemp(prefix="bench-jdbc-"))
     try:
-        results["file"] = throughput(_file(work, batch), batch, total)
-        results["sqlite"] = throughput(_sqlite(work, batch), batch, total)
+        results["file"] = channel_throughput(_file(work, batch), batch, total, EVENT)
+        results["sqlite"] = channel_throughput(_sqlite(work, batch), batch, total, EVENT)
         url = server.create_database(f"bench_{batch}_{round_no}")
         pg = JdbcChannel.from_config("bench", {"db.type": "POSTGRESQL", "driver.url": url,
                                                "transactionCapacity": str(batch)})
-        results["postgresql"] = throughput(pg, batch, total)
+        results["postgresql"] = channel_throughput(pg, batch, total, EVENT)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return results

@@ -25,6 +25,8 @@ from flume_sdk._errors import (
 )
 from flume_sdk._escapes import EscapeError, EscapeTemplate, MissingTimestampError, escape_string
 from flume_sdk._event import Event
+from flume_sdk._failure_log import FailureLog, describe_error
+from flume_sdk._health import HealthChecks, HealthCondition
 from flume_sdk._hooks import hookimpl
 from flume_sdk._interceptor import Interceptor
 from flume_sdk._lifecycle import Component, LifecycleState, NoSettings
@@ -89,7 +91,10 @@ __all__ = [
     "EventDeliveryException",
     "EventDrivenSource",
     "EventSerializer",
+    "FailureLog",
     "FlumeError",
+    "HealthChecks",
+    "HealthCondition",
     "Interceptor",
     "LifecycleState",
     "Location",
@@ -129,6 +134,7 @@ __all__ = [
     "TransactionStateError",
     "__version__",
     "at_least",
+    "describe_error",
     "describe_settings",
     "escape_string",
     "fetch_health",

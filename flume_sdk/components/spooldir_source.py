@@ -266,8 +266,13 @@ class SpoolDirectorySource(PollableSource):
         try:
             entries = list(os.scandir(directory))
         except OSError as exc:
-            log.warning("%s: cannot list %s: %s", self.name, directory, exc)
+            if directory == self.spool_dir:
+                self.health.failing("read", f"cannot list spoolDir {str(directory)!r}: {exc}")
+            else:
+                log.warning("%s: cannot list %s: %s", self.name, directory, exc)
             return
+        if directory == self.spool_dir:
+            self.health.ok("read")
         s = self.settings
         for entry in entries:
             name, path = entry.name, Path(entry.path)
