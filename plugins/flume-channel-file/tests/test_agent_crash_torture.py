@@ -44,7 +44,7 @@ from flume_testkit import wait_until
 KILLS = int(os.environ.get("FLUME_TORTURE_KILLS", "120"))
 SINK_BATCH = 100
 FLUME_NG = Path(sys.executable).with_name("flume-ng")
-_PORT = re.compile(r"monitoring on http://127\.0\.0\.1:(\d+)/metrics")
+_PORT = re.compile(r"monitoring (?:\(\w+\) )?on http://127\.0\.0\.1:(\d+)/metrics")
 _LINE = re.compile(r"\{run=(\d+)\} (\d+)")
 
 Key = tuple[int, int]  # (run, sequence number)
