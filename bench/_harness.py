@@ -15,12 +15,22 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from flume_sdk import SYSTEM_CLOCK, Channel, ChannelProcessor, Sink, SinkRunner, Source, SourceRunner
+from flume_sdk import (
+    SYSTEM_CLOCK,
+    Channel,
+    ChannelProcessor,
+    Event,
+    Sink,
+    SinkRunner,
+    Source,
+    SourceRunner,
+)
 from flume_sdk._gc_tuning import tune_garbage_collector
 from flume_sdk.components.selectors import ReplicatingSelector
 from flume_sdk.components.sink_processors import DefaultSinkProcessor
 
-__all__ = ["Measurement", "median_of", "peak_rss_mib", "print_table", "run_pipeline"]
+__all__ = ["Measurement", "channel_throughput", "median_of", "peak_rss_mib", "print_table",
+           "run_pipeline"]
 
 Measurement = dict[str, float]
 
@@ -56,6 +66,41 @@ def run_pipeline(source: Source, channel: Channel, sink: Sink, events: int, *,
     sink_runner.stop()
     channel.stop()
     return {"eps": events / wall, "cpu_us": cpu / events * 1e6, "wall": wall}
+
+
+def channel_throughput(channel: Channel, batch: int, total: int, event: Event) -> Measurement:
+    """Start ``channel``; one putter and one taker thread move ``total`` copies of ``event``.
+
+    This is a channel's path in an agent (a source thread putting, a sink thread taking)
+    without the components' own costs. The channel is stopped afterwards.
+    """
+    channel.start()
+    events = [Event(event.body, dict(event.headers)) for _ in range(batch)]
+    taken = [0]
+    pause = threading.Event()
+
+    def putter() -> None:
+        for _ in range(total // batch):
+            with channel.transaction() as tx:
+                tx.put_batch(events)
+
+    def taker() -> None:
+        while taken[0] < total:
+            with channel.transaction() as tx:
+                got = len(tx.take_batch(batch))
+            taken[0] += got
+            if not got:
+                pause.wait(0.0005)
+
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    threads = [threading.Thread(target=putter), threading.Thread(target=taker)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    channel.stop()
+    return {"eps": total / wall, "cpu_us": cpu / total * 1e6, "wall": wall}
 
 
 def median_of(runs: Sequence[Measurement]) -> Measurement:

@@ -19,7 +19,6 @@ import attrs
 from _harness import Measurement, median_of, print_table, run_pipeline
 
 from flume_sdk import (
-    ChannelException,
     Event,
     PollableSource,
     Status,
@@ -51,14 +50,9 @@ class Generator(PollableSource):
         if remaining <= 0:
             return Status.BACKOFF
         count = min(self.settings.batch_size, remaining)
-        events = [Event(BODY) for _ in range(count)]
-        try:
-            self.channel_processor.process_batch(events)
-        except ChannelException:
-            return Status.BACKOFF
-        self.sent += count
-        self.counter.incr("EventAcceptedCount", count)
-        return Status.READY
+        delivered = self.deliver([Event(BODY) for _ in range(count)])
+        self.sent += delivered.accepted
+        return Status.READY if delivered else Status.BACKOFF
 
 
 def run(batch: int, total: int, capacity: int) -> Measurement:

@@ -48,6 +48,8 @@ Row = dict[str, float]
 class _CountingProcessor:
     """Stands in for the channel processor: counts events, keeps nothing."""
 
+    transaction_limit = 1 << 62  # Source.deliver slices to it: no channel limits this one
+
     def __init__(self) -> None:
         self.events = 0
 

@@ -25,6 +25,8 @@ from flume_sdk._errors import (
 )
 from flume_sdk._escapes import EscapeError, EscapeTemplate, MissingTimestampError, escape_string
 from flume_sdk._event import Event
+from flume_sdk._failure_log import FailureLog, describe_error
+from flume_sdk._health import HealthChecks, HealthCondition
 from flume_sdk._hooks import hookimpl
 from flume_sdk._interceptor import Interceptor
 from flume_sdk._lifecycle import Component, LifecycleState, NoSettings
@@ -34,6 +36,7 @@ from flume_sdk._log_limit import (
     RateLimitedLog,
     limit_asyncio_errors,
 )
+from flume_sdk._metrics_client import MetricsDocument, fetch_health, fetch_metrics
 from flume_sdk._plugins import PluginInfo, PluginKind, PluginRegistry, load_plugin
 from flume_sdk._rpc import RpcServer, RpcSinkSettings, RpcSource
 from flume_sdk._runners import SinkRunner, SourceRunner
@@ -55,6 +58,7 @@ from flume_sdk._settings import (
 from flume_sdk._sink import BatchSink, Sink
 from flume_sdk._sink_processor import SinkProcessor
 from flume_sdk._source import (
+    Delivery,
     EventDrivenSource,
     PollableSource,
     PollableSourceSettings,
@@ -80,16 +84,21 @@ __all__ = [
     "Component",
     "ConfigurationError",
     "Counter",
+    "Delivery",
     "EscapeError",
     "EscapeTemplate",
     "Event",
     "EventDeliveryException",
     "EventDrivenSource",
     "EventSerializer",
+    "FailureLog",
     "FlumeError",
+    "HealthChecks",
+    "HealthCondition",
     "Interceptor",
     "LifecycleState",
     "Location",
+    "MetricsDocument",
     "MissingTimestampError",
     "NoSettings",
     "PluginConflictError",
@@ -125,8 +134,11 @@ __all__ = [
     "TransactionStateError",
     "__version__",
     "at_least",
+    "describe_error",
     "describe_settings",
     "escape_string",
+    "fetch_health",
+    "fetch_metrics",
     "fsync_directory",
     "hookimpl",
     "in_range",

@@ -26,6 +26,7 @@ from flume_sdk._config import AgentConfig, parse_agent
 from flume_sdk._counters import Counter
 from flume_sdk._errors import ConfigurationError, Problem
 from flume_sdk._handover import HandOver, lost_by_removal
+from flume_sdk._health_report import HealthMonitor, HealthPolicy
 from flume_sdk._hooks import plugin_manager
 from flume_sdk._lifecycle import Component, LifecycleState
 from flume_sdk._pipeline import Pipeline, build_pipeline
@@ -67,6 +68,7 @@ class Agent:
         lenient: drop invalid components and start the rest (Flume's behaviour).
         drain_timeout: seconds sinks get to empty channels on stop.
         supervise_interval: seconds between supervisor checks.
+        health_policy: when sinks and channels count as failing in :meth:`health`.
     """
 
     def __init__(
@@ -80,6 +82,7 @@ class Agent:
         lenient: bool = False,
         drain_timeout: float = 5.0,
         supervise_interval: float = 3.0,
+        health_policy: HealthPolicy | None = None,
     ) -> None:
         self.name = name
         self.files = [Path(f) for f in files]
@@ -92,6 +95,7 @@ class Agent:
         self.pipeline: Pipeline | None = None
         self.generation = 0
         self.last_reload_error: ConfigurationError | None = None
+        self.monitor = HealthMonitor(health_policy, clock=clock)
         self._mtimes = self._file_mtimes()
         self._lock = threading.RLock()
         self._stopping = threading.Event()
@@ -152,14 +156,20 @@ class Agent:
             self._start_one(source_runner.source, source_runner.start)
 
     def _start_one(self, what: object, start: object) -> None:
+        """Start; a failure is logged once (then with backoff) and shown in ``/health``."""
         try:
             start()  # type: ignore[operator]
         except Exception as exc:
-            log.error("%s failed to start (will retry): %s", what, exc)
-            target = what if isinstance(what, Component) else None
-            if target is not None:
-                target.fail(exc)
-                plugin_manager().hook.flume_component_failed(component=target, error=exc)
+            failed = [what] if isinstance(what, Component) else \
+                [c for c in _components_of(what) if c.lifecycle_state is LifecycleState.ERROR]
+            for target in failed:
+                error = exc if target is what else (target.last_error or exc)
+                if target.lifecycle_state is not LifecycleState.ERROR:
+                    target._enter_error(error)
+                target.health.failing("start", error)
+                plugin_manager().hook.flume_component_failed(component=target, error=error)
+            if not failed:
+                log.error("%s failed to start: %s", what, exc)
             return
         for component in _components_of(what):
             plugin_manager().hook.flume_component_started(component=component)
@@ -198,6 +208,7 @@ class Agent:
             with self._lock:
                 if self.pipeline:
                     self._restart_failed(self.pipeline)
+            self.health()  # samples since-when of the conditions the agent observes
 
     def _restart_failed(self, pipeline: Pipeline) -> None:
         now = self.clock.monotonic()
@@ -208,7 +219,7 @@ class Agent:
             due, delay = self._restart_after.get(id(component), (0.0, 1.0))
             if now < due:
                 continue
-            log.warning("restarting %s after failure: %s", component, component.last_error)
+            log.debug("restarting %s after failure: %s", component, component.last_error)
             _quietly(component.stop, component)
             component.lifecycle_state = LifecycleState.IDLE
             self._start_one(component, restart)
@@ -295,22 +306,15 @@ class Agent:
         return [c.counter for c in pipeline.components()] if pipeline else []
 
     def health(self) -> dict[str, object]:
-        pipeline = self.pipeline
-        failing, degraded = {}, {}
-        if pipeline:
-            for component in pipeline.components():
-                if component.lifecycle_state is LifecycleState.ERROR:
-                    failing[component.counter.group_key] = str(component.last_error)
-                if component.degraded:
-                    degraded[component.counter.group_key] = "; ".join(
-                        component.degraded.values())
-        status = "ok" if pipeline and not failing else ("failing" if failing else "stopped")
-        reload_error = str(self.last_reload_error) if self.last_reload_error else None
-        pending = {f"CHANNEL.{h.old.name}": f"{h.pending} event(s) of the replaced channel "
-                   "still being handed over to its replacement"
-                   for h in self._handovers if not h.done}
-        return {"status": status, "generation": self.generation, "failing": failing,
-                "degraded": degraded, "pending": pending, "lastReloadError": reload_error}
+        """The ``/health`` document (see :mod:`flume_sdk._health_report` for its semantics),
+        plus ``pending``: replaced channels still handing their events over."""
+        document = self.monitor.document(self.pipeline, agent=self.name,
+                                         generation=self.generation,
+                                         reload_error=self.last_reload_error)
+        document["pending"] = {f"CHANNEL.{h.old.name}": f"{h.pending} event(s) of the replaced "
+                               "channel still being handed over to its replacement"
+                               for h in self._handovers if not h.done}
+        return document
 
 
 def _components_of(what: object) -> list[Component]:

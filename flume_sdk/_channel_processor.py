@@ -39,6 +39,15 @@ class ChannelProcessor:
     def channels(self) -> list[Channel]:
         return self.selector.channels
 
+    @property
+    def transaction_limit(self) -> int:
+        """The most events one :meth:`process_batch` call puts in any channel's transaction.
+
+        The smallest ``transactionCapacity`` of the channels the selector may choose;
+        :meth:`Source.deliver` slices batches to it.
+        """
+        return min((c.transaction_capacity for c in self.selector.channels), default=1 << 62)
+
     def initialize(self) -> None:
         for interceptor in self.interceptors:
             interceptor.initialize()
@@ -57,7 +66,13 @@ class ChannelProcessor:
         return events
 
     def process_batch(self, events: Sequence[Event]) -> None:
-        """Commit ``events`` to every required channel, or raise ``ChannelException``."""
+        """Commit ``events`` to every required channel, or raise ``ChannelException``.
+
+        Sources call :meth:`Source.deliver`, which slices their batches to
+        :attr:`transaction_limit` and counts them, rather than this method.
+        A channel's part larger than its ``transactionCapacity`` (an interceptor
+        added events) goes in several transactions.
+        """
         events = self.intercept(events)
         if not events:
             return
@@ -72,8 +87,17 @@ class ChannelProcessor:
                 log.warning("optional channel %s refused %d event(s): %s", channel.name,
                             len(batch), exc)
 
+    @classmethod
+    def _put(cls, channel: Channel, batch: Sequence[Event]) -> None:
+        limit = channel.transaction_capacity
+        if len(batch) > limit:  # interceptors made the batch larger than the source sent it
+            for start in range(0, len(batch), limit):
+                cls._put_one(channel, batch[start:start + limit])
+            return
+        cls._put_one(channel, batch)
+
     @staticmethod
-    def _put(channel: Channel, batch: Sequence[Event]) -> None:
+    def _put_one(channel: Channel, batch: Sequence[Event]) -> None:
         tx = channel.get_transaction()
         tx.begin()
         try:

@@ -11,27 +11,23 @@ installed.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
 import subprocess
 import sys
 import time
 import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from flume_sdk._agent import load_config
 from flume_sdk._config import AgentConfig, agent_names
 from flume_sdk._errors import ConfigurationError
+from flume_sdk._metrics_client import fetch_metrics
 from flume_sdk._properties import read_properties
 from flume_sdk._topology import Edge, Node, Topology, annotate_live, topology
 
-__all__ = ["fetch_metrics", "main", "render_dot", "render_mermaid", "render_text"]
-
-MetricsDocument = dict[str, dict[str, str]]
-
+__all__ = ["main", "render_dot", "render_mermaid", "render_text"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
@@ -92,23 +88,6 @@ def _configs(files: list[Path], only: list[str] | None, defines: dict[str, str])
         msg = f"no agents{' named ' + ', '.join(only) if only else ''} in {', '.join(map(str, files))}"
         raise ValueError(msg)
     return configs
-
-
-def fetch_metrics(url: str, timeout: float = 5.0) -> MetricsDocument:
-    """Flume's JSON document from a monitoring URL (base URL or its ``/metrics``).
-
-    Flume and ``-Dflume.monitoring.type=http`` agents answer at ``/metrics``; a
-    ``prometheus``-type agent serves the JSON at ``/metrics/json``.
-    """
-    base = url.rstrip("/").removesuffix("/metrics")
-    for path in ("/metrics", "/metrics/json"):
-        with urllib.request.urlopen(base + path, timeout=timeout) as response:
-            body = response.read()
-            if "json" in response.headers.get("Content-Type", ""):
-                document: MetricsDocument = json.loads(body)
-                return document
-    msg = f"{url} serves no Flume /metrics JSON"
-    raise ValueError(msg)
 
 
 def _live(topo: Topology, spec: str, interval: float) -> Topology:

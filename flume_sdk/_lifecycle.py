@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import logging
 import threading
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
@@ -13,11 +12,10 @@ import attrs
 from flume_sdk._clock import SYSTEM_CLOCK, Clock
 from flume_sdk._counters import Counter
 from flume_sdk._errors import Location, Problem
+from flume_sdk._health import HealthChecks
 from flume_sdk._settings import parse_settings, settings_warnings
 
 __all__ = ["Component", "LifecycleState", "NoSettings"]
-
-log = logging.getLogger("flume_sdk")
 
 
 class LifecycleState(enum.Enum):
@@ -39,7 +37,8 @@ class Component:
 
     Subclasses declare ``Settings`` (an attrs class built with ``setting``) and implement
     ``do_start``/``do_stop``. ``start`` and ``stop`` handle state, idempotency and timing:
-    ``stop`` is safe without ``start``, and safe twice.
+    ``stop`` is safe without ``start``, and safe twice. ``health`` is where the component
+    reports what stops it from doing its job (see :class:`flume_sdk.HealthChecks`).
 
     Args:
         name: the component's name in the agent (``k1``).
@@ -60,6 +59,9 @@ class Component:
         self.counter.component_type = type(self).__name__
         self.lifecycle_state = LifecycleState.IDLE
         self.last_error: BaseException | None = None
+        self.error_since: float | None = None
+        self.health = HealthChecks(self.counter.group_key, f"{self.counter_kind.lower()} {name}",
+                                   clock=clock)
         self._lifecycle_lock = threading.RLock()
         self.config_warnings: list[Problem] = []
         self.degraded: dict[str, str] = {}
@@ -105,11 +107,13 @@ class Component:
             try:
                 self.do_start()
             except BaseException as exc:
-                self.lifecycle_state = LifecycleState.ERROR
-                self.last_error = exc
+                self._enter_error(exc)
                 raise
             self.lifecycle_state = LifecycleState.START
             self.last_error = None
+            self.error_since = None
+            self.health.ok("start")
+            self.health.ok("running")
             self.counter.start_time = int(self.clock.time() * 1000)
             self.counter.stop_time = 0
 
@@ -127,8 +131,17 @@ class Component:
                 self.counter.stop_time = int(self.clock.time() * 1000)
 
     def fail(self, exc: BaseException) -> None:
-        """Mark this component failed from one of its own threads; the supervisor restarts it."""
-        log.error("%s failed: %s", self, exc, exc_info=exc)
+        """Mark this component failed from one of its own threads; the supervisor restarts it.
+
+        Logged once with its cause (repeats with backoff, traceback at DEBUG) and shown
+        in ``/health`` as the ``running`` check until a restart succeeds.
+        """
+        self.health.failing("running", exc)
+        self._enter_error(exc)
+
+    def _enter_error(self, exc: BaseException) -> None:
+        if self.error_since is None:
+            self.error_since = self.clock.time()
         self.last_error = exc
         self.lifecycle_state = LifecycleState.ERROR
 

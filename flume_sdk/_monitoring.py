@@ -3,10 +3,12 @@
 ``GET /metrics`` answers exactly as Flume's HTTP monitoring does: one object per
 component keyed ``SOURCE.r1`` / ``CHANNEL.c1`` / ``SINK.k1``, every value a
 string. ``GET /metrics/prometheus`` serves the same counters in Prometheus text
-format (:mod:`flume_sdk._prometheus`); ``GET /health`` names failing components
-(503 while any fails). With ``prometheus=True`` (``-Dflume.monitoring.type=prometheus``)
-``/metrics`` is the Prometheus text, where a scrape looks by default, and the
-JSON moves to ``/metrics/json`` (served in both modes).
+format (:mod:`flume_sdk._prometheus`). With ``prometheus=True``
+(``-Dflume.monitoring.type=prometheus``) ``/metrics`` is the Prometheus text, where a
+scrape looks by default, and the JSON moves to ``/metrics/json`` (served in both modes).
+``GET /health`` tells whether the agent does its job: 200 while its status is ``ok``
+or ``degraded``, 503 while ``failing`` or ``stopped`` (the document and its semantics
+are described in ``flume_sdk._health_report``).
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def _handler(counters: Callable[[], list[Counter]], health: Callable[[], dict[st
                 self._send(200, "application/json", json.dumps(flume_json(counters())).encode())
             elif path == "/health":
                 doc = health()
-                self._send(200 if doc["status"] == "ok" else 503, "application/json",
+                self._send(200 if doc["status"] in ("ok", "degraded") else 503, "application/json",
                            json.dumps(doc).encode())
             elif path == "/":
                 self._send(200, "text/html", _HOME)

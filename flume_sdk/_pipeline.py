@@ -267,7 +267,8 @@ def _build_sink_runners(build: _Build, pipeline: Pipeline) -> None:
         sub = ComponentConfig("processor", "processor", f"{conf.path}.processor", props, locs)
         processor = build.construct(sub, cls, props, locs, sinks, clock=build.clock) if cls else None
         if processor is not None and sinks:
-            pipeline.sink_runners.append(SinkRunner(name, processor, build.clock))  # type: ignore[arg-type]
+            pipeline.sink_runners.append(
+                SinkRunner(name, processor, build.clock, group=True))  # type: ignore[arg-type]
     default_cls = build.registry.load(PluginKind.SINK_PROCESSOR, "default")
     for name, sink in pipeline.sinks.items():
         if name not in grouped:

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
-from flume_sdk._errors import ChannelException
 from flume_sdk._settings import at_least, in_range, setting
 from flume_sdk._source import EventDrivenSource
 from flume_sdk._tls import TlsClientSettings
@@ -88,18 +87,11 @@ class RpcSource(EventDrivenSource):
         Args:
             single: the call was ``append`` (one event) rather than ``appendBatch``.
         """
-        counter = self.counter
-        counter.incr("AppendReceivedCount" if single else "AppendBatchReceivedCount")
-        counter.incr("EventReceivedCount", len(events))
-        try:
-            self.channel_processor.process_batch(events)
-        except ChannelException as exc:
-            log.warning("%s: channel refused %d event(s): %s", self.name, len(events), exc)
-            counter.incr("ChannelWriteFail")
-            return False
-        counter.incr("AppendAcceptedCount" if single else "AppendBatchAcceptedCount")
-        counter.incr("EventAcceptedCount", len(events))
-        return True
+        delivered = self.deliver(events, single=single)
+        if not delivered:
+            log.warning("%s: channel refused %d event(s): %s", self.name, len(events),
+                        delivered.error)
+        return bool(delivered)
 
     def count_bad_input(self, peer: str, exc: Exception) -> None:
         """A connection was closed for bad input (the server logs what and who)."""

@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Self
 
 from flume_sdk._clock import SYSTEM_CLOCK, Clock
-from flume_sdk._errors import Location
-from flume_sdk._lifecycle import NoSettings
+from flume_sdk._errors import EventDeliveryException, Location
+from flume_sdk._failure_log import describe_error
+from flume_sdk._lifecycle import LifecycleState, NoSettings
 from flume_sdk._settings import parse_settings
 from flume_sdk._sink import Sink
 from flume_sdk._source import Status
@@ -17,6 +18,11 @@ __all__ = ["SinkProcessor"]
 
 class SinkProcessor:
     """Base of every sink processor.
+
+    Processors call a sink through :meth:`process_sink`, which records the outcome in
+    the sink's health (check ``delivery``: logged once, with backoff after) so
+    ``/health`` can tell a failing sink; :meth:`live_sinks` says which sinks are
+    currently in use (a group with none is failing).
 
     Args:
         sinks: the group's sinks, in configuration order.
@@ -36,6 +42,7 @@ class SinkProcessor:
         self.settings: Any = settings if settings is not None else self.Settings()
         self.clock = clock
         self.component = component
+        self.last_sink_error: BaseException | None = None
 
     @classmethod
     def from_config(
@@ -52,8 +59,44 @@ class SinkProcessor:
         return cls(sinks, settings, clock=clock, component=component)
 
     def start(self) -> None:
+        """Start every sink; one that fails does not keep the others from starting.
+
+        Raises:
+            Exception: the first sink's start error, after every sink was tried.
+        """
+        first: Exception | None = None
         for sink in self.sinks:
-            sink.start()
+            try:
+                sink.start()
+            except Exception as exc:
+                first = first or exc
+        if first is not None:
+            raise first
+
+    def process_sink(self, sink: Sink) -> Status:
+        """``sink.process()``, with its outcome recorded in ``sink.health``.
+
+        Raises:
+            EventDeliveryException: the sink failed (to start) and waits for its restart.
+            Exception: whatever the sink raised, after recording it.
+        """
+        try:
+            if sink.lifecycle_state is LifecycleState.ERROR:
+                cause = describe_error(sink.last_error) if sink.last_error else "failed"
+                msg = f"sink {sink.name!r} is not running ({cause})"
+                raise EventDeliveryException(msg)
+            status = sink.process()
+        except Exception as exc:
+            self.last_sink_error = exc
+            sink.health.failing("delivery", exc, required=False)
+            raise
+        sink.health.ok("delivery")
+        return status
+
+    def live_sinks(self) -> list[Sink]:
+        """The sinks this processor would use now (override when it keeps its own list)."""
+        return [s for s in self.sinks if s.lifecycle_state is not LifecycleState.ERROR
+                and not s.health.is_failing("delivery")]
 
     def stop(self) -> None:
         for sink in self.sinks:

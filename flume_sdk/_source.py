@@ -1,20 +1,33 @@
-"""Sources: where events enter an agent. They hand batches to their channel processor."""
+"""Sources: where events enter an agent. They hand batches to :meth:`Source.deliver`.
+
+``Source.deliver`` is the one place where a source's events become committed: it
+splits what a read, a request or a burst brought into transactions the channels can
+take, counts Flume's source counters once, and says whether everything committed, so
+that every source acknowledges its client on that answer alone (ack after commit).
+"""
 
 from __future__ import annotations
 
 import enum
+import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
 from flume_sdk._clock import SYSTEM_CLOCK, Clock
+from flume_sdk._errors import ChannelException
 from flume_sdk._lifecycle import Component
 from flume_sdk._settings import at_least, setting
 
 if TYPE_CHECKING:
     from flume_sdk._channel_processor import ChannelProcessor
+    from flume_sdk._event import Event
 
-__all__ = ["EventDrivenSource", "PollableSource", "PollableSourceSettings", "Source", "Status"]
+__all__ = ["Delivery", "EventDrivenSource", "PollableSource", "PollableSourceSettings", "Source",
+           "Status"]
+
+log = logging.getLogger("flume_sdk.source")
 
 
 class Status(enum.Enum):
@@ -24,11 +37,29 @@ class Status(enum.Enum):
     BACKOFF = "BACKOFF"
 
 
-class Source(Component):
-    """Base of every source. Events go to ``self.channel_processor``, never to a channel.
+@attrs.frozen
+class Delivery:
+    """What :meth:`Source.deliver` achieved; true when every event was committed.
 
-    A source acknowledges its client only after ``channel_processor.process_batch``
-    returned: that is the moment the events are committed.
+    Attributes:
+        accepted: how many of the events, from the first, were committed (all of them
+            when true). A source that keeps its events may drop these before retrying.
+        error: why the channel refused the rest (``None`` when all committed).
+    """
+
+    accepted: int
+    error: ChannelException | None = None
+
+    def __bool__(self) -> bool:
+        return self.error is None
+
+
+class Source(Component):
+    """Base of every source. Events go through :meth:`deliver`, never to a channel.
+
+    A source acknowledges its client (a reply, an HTTP status, a file position, an
+    offset) only when :meth:`deliver` returned a true :class:`Delivery`: that is the
+    moment the events are committed.
     """
 
     counter_kind: ClassVar[str] = "SOURCE"
@@ -49,6 +80,57 @@ class Source(Component):
         """The most events this source puts in one transaction, if it batches."""
         value = getattr(self.settings, "batch_size", None)
         return int(value) if value is not None else None
+
+    def deliver(self, events: Sequence[Event], *, single: bool = False) -> Delivery:
+        """Commit ``events`` to the channels; acknowledge the client only if the result is true.
+
+        The events go to the channel processor in consecutive slices of at most this
+        source's ``batch_size`` and the smallest ``transactionCapacity`` of its channels,
+        so no request is refused for its size alone. Slices are committed in order; when
+        the channel refuses one, delivery stops there: the earlier slices stay committed
+        (a client that retries everything may cause duplicates, never a loss).
+
+        Counts, once per call: ``EventReceivedCount`` and ``AppendBatchReceivedCount``
+        (``AppendReceivedCount`` when ``single``) on arrival; after the commits,
+        ``EventAcceptedCount`` by the events committed and ``AppendBatchAcceptedCount``
+        (``AppendAcceptedCount``) when all were, or ``ChannelWriteFail`` when not.
+
+        Args:
+            events: what one read, request, poll or call brought, in order.
+            single: the events came as one ``append`` (Flume's RPC sources) rather than
+                as a batch.
+
+        Returns:
+            A :class:`Delivery`: true when everything committed; otherwise how many
+            leading events were committed and the channel's error.
+        """
+        counter = self.counter
+        count = len(events)
+        counter.incr("AppendReceivedCount" if single else "AppendBatchReceivedCount")
+        counter.incr("EventReceivedCount", count)
+        processor = self.channel_processor
+        step = processor.transaction_limit
+        batch_size = self.batch_size
+        if batch_size is not None and batch_size < step:
+            step = max(1, batch_size)
+        done = 0
+        try:
+            if count <= step:
+                processor.process_batch(events)
+            else:
+                for start in range(0, count, step):
+                    processor.process_batch(events[start:start + step])
+                    done = min(start + step, count)
+        except ChannelException as exc:
+            counter.incr("ChannelWriteFail")
+            if done:
+                counter.incr("EventAcceptedCount", done)
+            log.debug("%s: channel refused events %d-%d of %d: %s", self.name, done + 1,
+                      min(done + step, count), count, exc)
+            return Delivery(done, exc)
+        counter.incr("AppendAcceptedCount" if single else "AppendBatchAcceptedCount")
+        counter.incr("EventAcceptedCount", count)
+        return Delivery(count)
 
 
 @attrs.frozen(kw_only=True)

@@ -23,6 +23,7 @@ from flume_sdk._agent import Agent, load_config
 from flume_sdk._errors import ConfigurationError, Problem
 from flume_sdk._ganglia import GangliaReporter
 from flume_sdk._gc_tuning import DEFAULT_GC_THRESHOLD, tune_garbage_collector
+from flume_sdk._health_report import HealthPolicy
 from flume_sdk._monitoring import MonitoringServer
 from flume_sdk._pipeline import build_pipeline
 from flume_sdk._plugins import PluginInfo, PluginRegistry, check_all, default_registry
@@ -122,17 +123,16 @@ def _agent(args: argparse.Namespace) -> int:
     defines = _defines(args.defines)
     _setup_logging(defines)
     tune_garbage_collector(args.gc_threshold)
-    agent = Agent(args.name, _resolve_files(args.files, args.conf), system_properties=defines,
-                  lenient=args.lenient, drain_timeout=args.drain_timeout)
     try:
+        policy = HealthPolicy.from_properties(defines)
+        agent = Agent(args.name, _resolve_files(args.files, args.conf), system_properties=defines,
+                      lenient=args.lenient, drain_timeout=args.drain_timeout, health_policy=policy)
         monitor = _monitoring(agent, defines)
         agent.start()
     except ConfigurationError as exc:
         print(f"flume-ng: configuration of agent {args.name!r} has errors; nothing started:\n"
               f"{exc}", file=sys.stderr)
         return 1
-    if monitor:
-        monitor.start()
     stop, reload_now = threading.Event(), threading.Event()
 
     def on_term(signum: int, frame: FrameType | None) -> None:
@@ -142,6 +142,8 @@ def _agent(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
     signal.signal(signal.SIGHUP, lambda s, f: reload_now.set())
+    if monitor:
+        monitor.start()
     log.info("agent %s started (generation %d)", args.name, agent.generation)
     while not stop.is_set():
         reload_now.wait(args.poll_interval)

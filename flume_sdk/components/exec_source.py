@@ -26,7 +26,6 @@ import attrs
 
 from flume_sdk import (
     SYSTEM_CLOCK,
-    ChannelException,
     Clock,
     Event,
     EventDrivenSource,
@@ -222,20 +221,12 @@ class ExecSource(EventDrivenSource):
             events = self._pending
             if not events:
                 return True
-            counter = self.counter
-            counter.incr("EventReceivedCount", len(events))
-            counter.incr("AppendBatchReceivedCount")
-            try:
-                self.channel_processor.process_batch(events)
-            except ChannelException as exc:
-                counter.incr("ChannelWriteFail")
+            delivered = self.deliver(events)
+            self._pending = events[delivered.accepted:]
+            if not delivered:
                 log.debug("%s: channel refused %d line(s); keeping them: %s", self.name,
-                          len(events), exc)
-                return False
-            self._pending = []
-            counter.incr("EventAcceptedCount", len(events))
-            counter.incr("AppendBatchAcceptedCount")
-            return True
+                          len(self._pending), delivered.error)
+            return bool(delivered)
 
 
 

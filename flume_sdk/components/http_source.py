@@ -52,7 +52,6 @@ import attrs
 from flume_sdk import (
     SYSTEM_CLOCK,
     AcceptBackoff,
-    ChannelException,
     ChannelFullException,
     Clock,
     ConfigurationError,
@@ -405,18 +404,11 @@ class HTTPSource(EventDrivenSource):
         except HTTPBadRequest as exc:
             counter.incr("EventReadFail")
             return exc.status, str(exc)
-        counter.incr("AppendBatchReceivedCount")
-        counter.incr("EventReceivedCount", len(events))
-        try:
-            self.channel_processor.process_batch(events)
-        except ChannelFullException as exc:
-            counter.incr("ChannelWriteFail")
-            return 503, f"channel full, retry later: {exc}"
-        except ChannelException as exc:
-            counter.incr("ChannelWriteFail")
-            return 503, f"channel refused the events, retry later: {exc}"
-        counter.incr("AppendBatchAcceptedCount")
-        counter.incr("EventAcceptedCount", len(events))
+        delivered = self.deliver(events)
+        if isinstance(delivered.error, ChannelFullException):
+            return 503, f"channel full, retry later: {delivered.error}"
+        if delivered.error is not None:
+            return 503, f"channel refused the events, retry later: {delivered.error}"
         return 200, ""
 
 

@@ -14,7 +14,6 @@ import attrs
 from flume_sdk import (
     SYSTEM_CLOCK,
     AcceptBackoff,
-    ChannelException,
     Clock,
     Event,
     EventDrivenSource,
@@ -190,17 +189,13 @@ class NetcatSource(EventDrivenSource):
 
     def _deliver(self, client: socket.socket, events: list[Event], replies: list[bytes]) -> None:
         if events:
-            counter = self.counter
-            counter.incr("EventReceivedCount", len(events))
-            try:
-                self.channel_processor.process_batch(events)
-            except ChannelException as exc:
-                counter.incr("ChannelWriteFail", len(events))
-                answer = f"FAILED: {exc}".replace("\n", " ").encode() + b"\n"
-            else:
-                counter.incr("EventAcceptedCount", len(events))
-                answer = b"OK\n"
-            replies = [r or answer for r in replies]
+            delivered = self.deliver(events)
+            if delivered:
+                replies = [r or b"OK\n" for r in replies]
+            else:  # lines committed before the refusal are OK: the client resends fewer
+                failed = f"FAILED: {delivered.error}".replace("\n", " ").encode() + b"\n"
+                answers = iter([b"OK\n"] * delivered.accepted + [failed] * len(events))
+                replies = [r or next(answers) for r in replies]
         if self.settings.ack_every_event or any(r.startswith(b"FAILED") for r in replies):
             if not self.settings.ack_every_event:
                 replies = [r for r in replies if r.startswith(b"FAILED")]

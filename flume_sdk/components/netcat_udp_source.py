@@ -18,7 +18,6 @@ import attrs
 
 from flume_sdk import (
     SYSTEM_CLOCK,
-    ChannelException,
     Clock,
     Event,
     EventDrivenSource,
@@ -133,14 +132,9 @@ class NetcatUdpSource(EventDrivenSource):
     def _deliver(self, events: list[Event]) -> None:
         if not events:
             return
-        counter = self.counter
-        counter.incr("EventReceivedCount", len(events))
-        try:
-            self.channel_processor.process_batch(events)
-        except ChannelException as exc:
-            counter.incr("ChannelWriteFail")
-            counter.incr("EventDroppedCount", len(events))
+        delivered = self.deliver(events)
+        if not delivered:
+            dropped = len(events) - delivered.accepted
+            self.counter.incr("EventDroppedCount", dropped)
             log.warning("%s: dropped %d event(s): the channel refused them and UDP cannot "
-                        "push back: %s", self.name, len(events), exc)
-            return
-        counter.incr("EventAcceptedCount", len(events))
+                        "push back: %s", self.name, dropped, delivered.error)

@@ -8,7 +8,6 @@ import attrs
 
 from flume_sdk import (
     SYSTEM_CLOCK,
-    ChannelException,
     Clock,
     Event,
     PollableSource,
@@ -44,17 +43,6 @@ class SequenceSource(PollableSource):
         if start >= total:
             return Status.BACKOFF
         stop = min(start + self.settings.batch_size, total)
-        events = [Event(str(i).encode()) for i in range(start, stop)]
-        count = len(events)
-        counter = self.counter
-        counter.incr("EventReceivedCount", count)
-        counter.incr("AppendBatchReceivedCount")
-        try:
-            self.channel_processor.process_batch(events)
-        except ChannelException:
-            counter.incr("ChannelWriteFail")
-            return Status.BACKOFF
-        self.next_value = stop
-        counter.incr("EventAcceptedCount", count)
-        counter.incr("AppendBatchAcceptedCount")
-        return Status.READY
+        delivered = self.deliver([Event(str(i).encode()) for i in range(start, stop)])
+        self.next_value = start + delivered.accepted
+        return Status.READY if delivered else Status.BACKOFF

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import logging
 import random
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -15,6 +14,7 @@ from flume_sdk import (
     Clock,
     ConfigurationError,
     EventDeliveryException,
+    LifecycleState,
     Problem,
     Sink,
     SinkProcessor,
@@ -28,7 +28,6 @@ from flume_sdk import (
 
 __all__ = ["DefaultSinkProcessor", "FailoverSinkProcessor", "LoadBalancingSinkProcessor"]
 
-log = logging.getLogger("flume_sdk.sink_processors")
 _FAILURE_PENALTY = 1.0
 
 
@@ -37,10 +36,14 @@ def _penalty(failures: int, cap: float) -> float:
 
 
 class DefaultSinkProcessor(SinkProcessor):
-    """One sink, processed directly."""
+    """One sink, processed directly; while it is not running (the supervisor restarts it)
+    there is nothing to do."""
 
     def process(self) -> Status:
-        return self.sinks[0].process()
+        sink = self.sinks[0]
+        if sink.lifecycle_state is LifecycleState.ERROR:
+            return Status.BACKOFF
+        return self.process_sink(sink)
 
 
 @attrs.frozen(kw_only=True)
@@ -107,9 +110,8 @@ class FailoverSinkProcessor(SinkProcessor):
         while self._live:
             sink = self._live[0]
             try:
-                return sink.process()
-            except Exception as exc:
-                log.warning("%s: sink %s failed, failing over: %s", self.component, sink.name, exc)
+                return self.process_sink(sink)
+            except Exception:
                 self._live.pop(0)
                 self._penalise(_Penalised(sink, self._priorities[sink.name]))
         msg = f"{self.component}: all sinks failed to process, nothing left to fail over to"
@@ -122,15 +124,17 @@ class FailoverSinkProcessor(SinkProcessor):
                 continue
             self._failed.remove(entry)
             try:
-                status = entry.sink.process()
-            except Exception as exc:
-                log.warning("%s: sink %s still failing: %s", self.component, entry.sink.name, exc)
+                status = self.process_sink(entry.sink)
+            except Exception:
                 self._penalise(entry)
                 continue
             self._live.append(entry.sink)
             self._live.sort(key=lambda s: -self._priorities[s.name])
             return status
         return None
+
+    def live_sinks(self) -> list[Sink]:
+        return list(self._live)
 
     def _penalise(self, entry: _Penalised) -> None:
         entry.failures += 1
@@ -178,9 +182,8 @@ class LoadBalancingSinkProcessor(SinkProcessor):
     def process(self) -> Status:
         for sink in self._order():
             try:
-                status = sink.process()
-            except Exception as exc:
-                log.warning("%s: sink %s failed: %s", self.component, sink.name, exc)
+                status = self.process_sink(sink)
+            except Exception:
                 failures = self._failures[sink.name] = self._failures.get(sink.name, 0) + 1
                 self._restore[sink.name] = self.clock.monotonic() + _penalty(
                     failures, self.settings.max_time_out / 1000)
@@ -189,3 +192,7 @@ class LoadBalancingSinkProcessor(SinkProcessor):
             return status
         msg = f"{self.component}: all sinks failed to process"
         raise EventDeliveryException(msg)
+
+    def live_sinks(self) -> list[Sink]:
+        return [s for s in self.sinks if s.name not in self._failures
+                and s.lifecycle_state is not LifecycleState.ERROR]

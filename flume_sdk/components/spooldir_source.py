@@ -43,7 +43,6 @@ import attrs
 
 from flume_sdk import (
     SYSTEM_CLOCK,
-    ChannelException,
     Clock,
     ConfigurationError,
     Event,
@@ -229,20 +228,13 @@ class SpoolDirectorySource(PollableSource):
         return True
 
     def _deliver(self, current: _Spooled, events: list[Event]) -> Status:
-        counter = self.counter
-        counter.incr("EventReceivedCount", len(events))
-        counter.incr("AppendBatchReceivedCount")
-        try:
-            self.channel_processor.process_batch(events)
-        except ChannelException as exc:
-            counter.incr("ChannelWriteFail")
+        delivered = self.deliver(events)
+        if not delivered:
             log.debug("%s: channel refused a batch of %d, retrying: %s", self.name,
-                      len(events), exc)
+                      len(events), delivered.error)
             return Status.BACKOFF
         current.committed, current.pending = current.pending_mark, None
         self._save_progress(current)
-        counter.incr("EventAcceptedCount", len(events))
-        counter.incr("AppendBatchAcceptedCount")
         return Status.READY
 
     def _add_headers(self, path: Path, events: list[Event]) -> None:
@@ -279,8 +271,13 @@ class SpoolDirectorySource(PollableSource):
         try:
             entries = list(os.scandir(directory))
         except OSError as exc:
-            log.warning("%s: cannot list %s: %s", self.name, directory, exc)
+            if directory == self.spool_dir:
+                self.health.failing("read", f"cannot list spoolDir {str(directory)!r}: {exc}")
+            else:
+                log.warning("%s: cannot list %s: %s", self.name, directory, exc)
             return
+        if directory == self.spool_dir:
+            self.health.ok("read")
         s = self.settings
         for entry in entries:
             name, path = entry.name, Path(entry.path)

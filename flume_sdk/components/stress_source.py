@@ -16,7 +16,6 @@ import attrs
 
 from flume_sdk import (
     SYSTEM_CLOCK,
-    ChannelException,
     Clock,
     Event,
     PollableSource,
@@ -95,17 +94,7 @@ class StressSource(PollableSource):
             return Status.BACKOFF
         if self._ahead_of_pace():
             return Status.READY
-        events = [Event(self._body) for _ in range(count)]
-        counter = self.counter
         self.total_events += count
-        counter.incr("EventReceivedCount", count)
-        counter.incr("AppendBatchReceivedCount")
-        try:
-            self.channel_processor.process_batch(events)
-        except ChannelException:
-            counter.incr("ChannelWriteFail")
-            return Status.BACKOFF
-        self.successful_events += count
-        counter.incr("EventAcceptedCount", count)
-        counter.incr("AppendBatchAcceptedCount")
-        return Status.READY
+        delivered = self.deliver([Event(self._body) for _ in range(count)])
+        self.successful_events += delivered.accepted
+        return Status.READY if delivered else Status.BACKOFF

@@ -43,7 +43,6 @@ import attrs
 
 from flume_sdk import (
     SYSTEM_CLOCK,
-    ChannelException,
     Clock,
     ConfigurationError,
     Event,
@@ -280,22 +279,15 @@ class TaildirSource(PollableSource):
         return events
 
     def _deliver(self, tail: _Tail, events: list[Event]) -> bool:
-        counter = self.counter
-        counter.incr("EventReceivedCount", len(events))
-        counter.incr("AppendBatchReceivedCount")
         end = tail.pos + sum(len(e.body) for e in events) + len(events)
-        try:
-            self.channel_processor.process_batch(events)
-        except ChannelException as exc:
-            counter.incr("ChannelWriteFail")
+        delivered = self.deliver(events)
+        if not delivered:
             log.debug("%s: channel refused %d event(s) of %s: %s", self.name, len(events),
-                      tail.path, exc)
+                      tail.path, delivered.error)
             tail.rewind(tail.committed)
             return False
         tail.pos = tail.committed = end
         self._dirty = True
-        counter.incr("EventAcceptedCount", len(events))
-        counter.incr("AppendBatchAcceptedCount")
         return True
 
     def _check_truncation(self, tail: _Tail) -> None:

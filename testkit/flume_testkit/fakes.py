@@ -350,7 +350,7 @@ class ScriptedSource(PollableSource):
                 self._pending.append(list(events[start:start + size]))
 
     def feed_batch(self, events: Sequence[Event]) -> None:
-        """Queue ``events`` as one batch, whatever ``batchSize`` says."""
+        """Queue ``events`` as one delivery, whatever ``batchSize`` says (``deliver`` splits it)."""
         with self._lock:
             self._pending.append(list(events))
 
@@ -365,18 +365,14 @@ class ScriptedSource(PollableSource):
             batch = self._pending[0] if self._pending else None
         if batch is None:
             return Status.BACKOFF
-        counter = self.counter
-        counter.incr("EventReceivedCount", len(batch))
-        try:
-            self.channel_processor.process_batch(batch)
-        except ChannelException:
-            counter.incr("ChannelWriteFail", len(batch))
-            return Status.BACKOFF
+        delivered = self.deliver(batch)
         with self._lock:
-            self._pending.popleft()
-            self.acknowledged.extend(batch)
-        counter.incr("EventAcceptedCount", len(batch))
-        return Status.READY
+            self.acknowledged.extend(batch[:delivered.accepted])
+            if delivered:
+                self._pending.popleft()
+            else:
+                self._pending[0] = batch[delivered.accepted:]
+        return Status.READY if delivered else Status.BACKOFF
 
 
 # -- interceptor --------------------------------------------------------------------------

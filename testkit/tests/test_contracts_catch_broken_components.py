@@ -110,6 +110,25 @@ def test_sink_contract_fails_a_sink_that_loses_a_failed_batch(pytester: pytest.P
     _failed_with(result, "a failed write must roll back and keep every event in the channel")
 
 
+def _scripted_contract(cls: str) -> str:
+    """A SourceContract for ``cls`` (a ScriptedSource): acknowledged = its acknowledged list."""
+    return f"""
+def drive(driver, count):
+    before = len(driver.source.acknowledged)
+    driver.source.feed(EventFactory().batch(count))
+    driver.process(times=count)
+    return len(driver.source.acknowledged) - before
+
+class Test{cls}(SourceContract):
+    @pytest.fixture
+    def make_source(self):
+        return lambda **o: {cls}.from_config("r1", o)
+    @pytest.fixture
+    def drive_source(self):
+        return drive
+"""
+
+
 EAGER_SOURCE = """
 class EagerSource(ScriptedSource):
     '''Acknowledges a batch before handing it to the channel processor.'''
@@ -124,21 +143,7 @@ class EagerSource(ScriptedSource):
         except ChannelException:
             return Status.BACKOFF
         return Status.READY
-
-def drive(driver, count):
-    before = len(driver.source.acknowledged)
-    driver.source.feed(EventFactory().batch(count))
-    driver.process(times=count)
-    return len(driver.source.acknowledged) - before
-
-class TestEagerSource(SourceContract):
-    @pytest.fixture
-    def make_source(self):
-        return lambda **o: EagerSource.from_config("r1", o)
-    @pytest.fixture
-    def drive_source(self):
-        return drive
-"""
+""" + _scripted_contract("EagerSource")
 
 
 def test_source_contract_fails_a_source_that_acknowledges_before_commit(
@@ -152,6 +157,34 @@ def test_source_contract_passes_the_scripted_source(pytester: pytest.Pytester) -
     result = _run(pytester, EAGER_SOURCE.replace("EagerSource.from_config",
                                                  "ScriptedSource.from_config"))
     assert result.parseoutcomes().get("failed", 0) == 0, result.stdout.str()
+
+
+OVERCOUNTING_SOURCE = """
+class OvercountingSource(ScriptedSource):
+    '''Keeps its own bookkeeping instead of Source.deliver: counts a batch accepted too early.'''
+    def process(self):
+        with self._lock:
+            batch = self._pending[0] if self._pending else None
+        if batch is None:
+            return Status.BACKOFF
+        self.counter.incr("EventAcceptedCount", len(batch))
+        try:
+            self.channel_processor.process_batch(batch)
+        except ChannelException:
+            return Status.BACKOFF
+        with self._lock:
+            self._pending.popleft()
+            self.acknowledged.extend(batch)
+        return Status.READY
+""" + _scripted_contract("OvercountingSource")
+
+
+def test_source_contract_fails_a_source_that_counts_accepted_before_commit(
+    pytester: pytest.Pytester,
+) -> None:
+    result = _run(pytester, OVERCOUNTING_SOURCE, "-k", "while_the_channel_is_full")
+    _failed_with(result, "a source must count in EventAcceptedCount exactly the events the "
+                 "channel committed")
 
 
 SPLIT_INTERCEPTOR = """

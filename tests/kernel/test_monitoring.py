@@ -55,3 +55,9 @@ def test_health_is_503_while_a_component_fails(server) -> None:  # type: ignore[
 
 def test_unknown_path_is_404(server) -> None:  # type: ignore[no-untyped-def]
     assert get(server[0], "/nope")[0] == 404
+
+
+def test_health_is_200_while_only_degraded(server) -> None:  # type: ignore[no-untyped-def]
+    srv, health = server
+    health["status"] = "degraded"
+    assert get(srv, "/health")[0] == 200

@@ -55,6 +55,15 @@ def test_full_channel_answers_failed_and_keeps_committed(
     assert source.counter.get("ChannelWriteFail") == 1
 
 
+def test_lines_committed_before_a_refusal_are_answered_ok(
+    source: NetcatSource, channel: MemoryChannel
+) -> None:
+    ok1, ok2, failed = talk(source.port, b"a\nb\nc\n", 3)
+    assert (ok1, ok2) == (b"OK", b"OK") and failed.startswith(b"FAILED:")
+    assert channel.size == 2
+    assert source.counter.get("EventAcceptedCount") == 2
+
+
 def test_line_over_max_line_length_is_refused_and_connection_keeps_working(
     source: NetcatSource, channel: MemoryChannel
 ) -> None:

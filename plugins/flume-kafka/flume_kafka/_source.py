@@ -31,7 +31,6 @@ from flume_kafka._format import event_from_value, headers_from_record
 from flume_kafka._group import GroupMember
 from flume_sdk import (
     SYSTEM_CLOCK,
-    ChannelException,
     Clock,
     Event,
     PollableSource,
@@ -181,19 +180,12 @@ class KafkaSource(DeprecatedKeys, PollableSource):
             self.counter.incr("KafkaEmptyCount")
             return Status.BACKOFF
         events = [event for _, _, event in batch.items]
-        counter = self.counter
-        counter.incr("EventReceivedCount", len(events))
-        counter.incr("AppendBatchReceivedCount")
-        try:
-            self.channel_processor.process_batch(events)
-        except ChannelException as exc:
-            counter.incr("ChannelWriteFail")
+        delivered = self.deliver(events)
+        if not delivered:
             log.warning("source %r: channel refused %d event(s), re-reading them later: %s",
-                        self.name, len(events), exc)
+                        self.name, len(events), delivered.error)
             self._seek_back(consumer, batch.first_offsets())
             return Status.BACKOFF
-        counter.incr("EventAcceptedCount", len(events))
-        counter.incr("AppendBatchAcceptedCount")
         self._commit(consumer, batch.next_offsets())
         return Status.READY
 

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from flume_sdk import ChannelException, Clock, Event, Source
+from flume_sdk import Clock, Event, Source
 
 __all__ = ["RETRY_DELAYS", "BatchDelivery", "ClockTimer", "LoopThread"]
 
@@ -194,7 +194,6 @@ class BatchDelivery:
         """Add the connection's extra headers and deliver what the channel accepts."""
         if not events:
             return
-        self._source.counter.incr("EventReceivedCount", len(events))
         extra = self._extra
         if extra:
             for event in events:
@@ -209,22 +208,15 @@ class BatchDelivery:
         """Deliver pending events in batches; True when nothing is left."""
         self._timer = None
         size = self._source.batch_size or 100
-        processor = self._source.channel_processor
-        counter = self._source.counter
         pending = self._pending
         while pending and not self.closed:
             batch = pending[:size] if len(pending) > size else pending
-            counter.incr("AppendBatchReceivedCount")
-            try:
-                processor.process_batch(batch)
-            except ChannelException as exc:
-                counter.incr("ChannelWriteFail")
-                self._retry_later(exc)
-                return False
-            counter.incr("AppendBatchAcceptedCount")
-            counter.incr("EventAcceptedCount", len(batch))
-            pending = pending[size:] if batch is not pending else []
+            delivered = self._source.deliver(batch)
+            pending = pending[delivered.accepted:] if delivered.accepted < len(pending) else []
             self._pending = pending
+            if delivered.error is not None:
+                self._retry_later(delivered.error)
+                return False
             self._attempt = 0
         if self._paused:
             self._paused = False

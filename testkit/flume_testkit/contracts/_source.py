@@ -15,12 +15,15 @@ Subclass it and provide two fixtures:
 The source's channel processor feeds a :class:`RecordingChannel` that the
 contract scripts to be full or failing; the contract then checks the source
 acknowledges nothing that was not committed, and resumes once the channel heals.
+Through every check, the source's ``EventAcceptedCount`` (counted by
+``Source.deliver``) must equal what the channel committed, never more.
 Optionally override ``channel_processor_for`` (``channel -> ChannelProcessor``)
 to run the source behind a particular selector.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +33,7 @@ from flume_sdk import Channel, ChannelProcessor, ChannelSelector, Component, Sou
 from flume_testkit.contracts._base import ContractBase, LifecycleChecks, broken
 from flume_testkit.drivers import SourceDriver
 from flume_testkit.fakes import ChannelFailure, RecordingChannel, RecordingInterceptor
+from flume_testkit.waiting import wait_until
 
 __all__ = ["SourceContract"]
 
@@ -98,6 +102,7 @@ class SourceContract(ContractBase, LifecycleChecks):
         assert acked == count, broken(
             "a source must acknowledge events the channel committed",
             f"drove {count}, {committed} committed, {acked} acknowledged")
+        _check_accepted(source_driver, self._channel(source_driver), exact=True)
 
     def _refused(self, source_driver: SourceDriver, drive_source: Drive,
                  mode: ChannelFailure) -> None:
@@ -107,6 +112,7 @@ class SourceContract(ContractBase, LifecycleChecks):
         assert acked <= len(channel.committed), broken(
             "a source must never acknowledge events before the channel committed them",
             f"channel {mode.value}: {acked} acknowledged, {len(channel.committed)} committed")
+        _check_accepted(source_driver, channel, exact=False)
 
     def test_acknowledges_nothing_while_the_channel_is_full(
         self, source_driver: SourceDriver, drive_source: Drive
@@ -133,6 +139,7 @@ class SourceContract(ContractBase, LifecycleChecks):
         assert acked <= len(channel.committed), broken(
             "every event a source acknowledged must be committed (nothing lost)",
             f"{acked} acknowledged, {len(channel.committed)} committed after one failed commit")
+        _check_accepted(source_driver, channel, exact=False)
 
     def test_resumes_after_the_channel_recovers(
         self, source_driver: SourceDriver, drive_source: Drive
@@ -147,6 +154,25 @@ class SourceContract(ContractBase, LifecycleChecks):
             "a source must resume delivering, losing nothing, once the channel recovers",
             f"{refused} acknowledged while full, {accepted} after healing, "
             f"{len(channel.committed)} committed")
+        _check_accepted(source_driver, channel, exact=False)
+
+
+def _check_accepted(driver: SourceDriver, channel: RecordingChannel, *, exact: bool) -> None:
+    """``EventAcceptedCount`` is what the channel committed (``exact``), never more.
+
+    A source's counters may trail its reply by a moment, so equality is awaited briefly.
+    """
+    def accepted() -> int:
+        return int(driver.counters.get("EventAcceptedCount", 0))
+
+    if exact:
+        with contextlib.suppress(TimeoutError):
+            wait_until(lambda: accepted() == len(channel.committed), timeout=2.0,
+                       interval=0.01)
+    count, committed = accepted(), len(channel.committed)
+    assert count == committed if exact else count <= committed, broken(
+        "a source must count in EventAcceptedCount exactly the events the channel committed "
+        "(Source.deliver does)", f"EventAcceptedCount {count}, channel committed {committed}")
 
 
 def _recorder(driver: SourceDriver) -> RecordingInterceptor:

@@ -43,6 +43,9 @@ class ServerProcess:
         cwd: working directory.
     """
 
+    #: the signal :meth:`stop` sends first (a server may want a faster shutdown than SIGTERM's)
+    stop_signal: signal.Signals = signal.SIGTERM
+
     def __init__(
         self,
         name: str,
@@ -115,11 +118,11 @@ class ServerProcess:
             self._proc.wait(timeout=10)
 
     def stop(self, timeout: float = 15.0) -> None:
-        """SIGTERM by pid, wait, then SIGKILL if it will not go. Idempotent."""
+        """``stop_signal`` (SIGTERM) by pid, wait, then SIGKILL if it will not go. Idempotent."""
         proc = self._proc
         if proc is None or proc.poll() is not None:
             return
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(self.stop_signal)
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

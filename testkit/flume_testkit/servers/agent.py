@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from flume_testkit.servers._process import ServerProcess, free_port
 
@@ -54,16 +56,17 @@ class FlumeAgentProcess(ServerProcess):
         monitoring: ``http`` or ``prometheus`` (an HTTP server on :attr:`port`), or ``ganglia``
             (no HTTP server: use :meth:`start`, not :meth:`start_and_wait`).
         defines: more ``-D`` properties (``KEY=VALUE``).
+        args: more command-line arguments (``--log-format json``, ``--drain-timeout 0``).
     """
 
     def __init__(self, name: str, conf: Path, work: Path, *, monitoring: str = "http",
-                 defines: Sequence[str] = ()) -> None:
+                 defines: Sequence[str] = (), args: Sequence[str] = ()) -> None:
         self.agent_name = name
         self.port = free_port()
         argv = [sys.executable, "-m", "flume_sdk.cli", "agent", "-n", name, "-f", str(conf),
                 "--no-reload-conf", f"-Dflume.monitoring.type={monitoring}",
                 f"-Dflume.monitoring.port={self.port}", "-Dflume.monitoring.host=127.0.0.1",
-                *(f"-D{d}" for d in defines)]
+                *(f"-D{d}" for d in defines), *args]
         super().__init__(f"flume-ng agent {name}", argv, work / f"{name}.log")
 
     @property
@@ -84,3 +87,15 @@ class FlumeAgentProcess(ServerProcess):
         """Flume's JSON document (``/metrics/json`` is served in every monitoring mode)."""
         document: dict[str, dict[str, str]] = json.loads(self.get("/metrics/json"))
         return document
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        """``/health``: the HTTP status (200 or 503) and the document."""
+        try:
+            with urllib.request.urlopen(self.url + "/health", timeout=5) as response:
+                return int(response.status), json.load(response)
+        except urllib.error.HTTPError as err:
+            return int(err.code), json.load(err)
+
+    def log_text(self) -> str:
+        """Everything the agent wrote to stdout and stderr so far."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
