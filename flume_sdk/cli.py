@@ -24,6 +24,7 @@ from flume_sdk._errors import ConfigurationError, Problem
 from flume_sdk._ganglia import GangliaReporter
 from flume_sdk._gc_tuning import DEFAULT_GC_THRESHOLD, tune_garbage_collector
 from flume_sdk._health_report import HealthPolicy
+from flume_sdk._log_format import LOG_FORMATS, LOG_LEVELS, configure_logging, level_from
 from flume_sdk._monitoring import MonitoringServer
 from flume_sdk._pipeline import build_pipeline
 from flume_sdk._plugins import PluginInfo, PluginRegistry, check_all, default_registry
@@ -51,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
                        f"default {DEFAULT_GC_THRESHOLD}")
     agent.add_argument("--drain-timeout", type=float, default=5.0,
                        help="seconds sinks may keep draining on shutdown (default 5)")
+    agent.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, metavar="LEVEL",
+                       help="DEBUG, INFO, WARNING or ERROR (default: -Dflume.root.logger, else "
+                       "INFO); tracebacks are written only at DEBUG")
+    agent.add_argument("--log-format", choices=LOG_FORMATS, default="text",
+                       help="text (default) or json: one JSON object per line")
     validate = sub.add_parser("validate", help="check a configuration; exit 1 on any error")
     validate.add_argument("-n", "--name", help="only this agent (default: every agent)")
     _config_options(validate)
@@ -107,10 +113,6 @@ def _defines(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def _setup_logging(defines: dict[str, str]) -> None:
-    level = defines.get("flume.root.logger", "INFO,console").split(",")[0].upper()
-    logging.basicConfig(level=getattr(logging, level, logging.INFO), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s [%(threadName)s] %(name)s: %(message)s")
 
 
 def _resolve_files(files: list[Path], conf_dir: Path | None) -> list[Path]:
@@ -121,7 +123,7 @@ def _resolve_files(files: list[Path], conf_dir: Path | None) -> list[Path]:
 
 def _agent(args: argparse.Namespace) -> int:
     defines = _defines(args.defines)
-    _setup_logging(defines)
+    configure_logging(level_from(args.log_level, defines), args.log_format)
     tune_garbage_collector(args.gc_threshold)
     try:
         policy = HealthPolicy.from_properties(defines)
@@ -177,8 +179,8 @@ def _monitoring(agent: Agent, defines: dict[str, str]) -> MonitoringServer | Gan
         log.info("monitoring (ganglia) to %s every %.0fs", reporter.hosts, reporter.poll_frequency)
         return reporter
     if kind not in ("http", "prometheus"):
-        raise ConfigurationError([Problem("monitoring", f"type {kind!r} is not supported",
-                                          "flume.monitoring.type",
+        raise ConfigurationError([Problem("-Dflume", f"type {kind!r} is not supported",
+                                          "monitoring.type",
                                           suggestion="http, prometheus or ganglia")])
     port = int(defines.get("flume.monitoring.port", "41414"))
     host = defines.get("flume.monitoring.host", "0.0.0.0")
