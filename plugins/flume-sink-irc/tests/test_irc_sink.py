@@ -119,6 +119,26 @@ def test_default_flood_protection_paces_the_sink_instead_of_kicking_it(
         driver.stop()
 
 
+def test_a_refusal_part_way_through_a_batch_keeps_the_whole_batch(tmp_path: Path) -> None:
+    # The listener is the channel's operator (it joined first) and makes the channel moderated
+    # after 2 messages; ngircd's throttling holds the sink's next lines long enough that they
+    # are refused (404), so the batch fails after 2 of its 5 lines were relayed.
+    with _private_server(tmp_path, flood_protection=True) as (server, listener):
+        driver = SinkDriver(_sink_for(server, batchSize="5")).start()
+        events = EventFactory("part").batch(5)
+        driver.feed(events)
+        listener.moderate_after(2)
+        assert driver.process() is None
+        assert "refused a message" in str(driver.errors[-1])
+        assert driver.channel.events == events
+        relayed = listener.sync()
+        assert 2 <= len(relayed) < 5
+        listener.set_mode("-m")
+        driver.run_until_empty(timeout=30)
+        assert listener.sync() == relayed + [e.body.decode() for e in events]  # at least once
+        driver.stop()
+
+
 def test_server_down_keeps_events_and_a_restart_is_survived(
         make_irc_sink: Factory, ngircd: Ngircd, listener: IrcListener) -> None:
     driver = SinkDriver(make_irc_sink()).start()

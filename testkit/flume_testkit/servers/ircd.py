@@ -119,6 +119,7 @@ class IrcListener:
         self.senders: list[str] = []
         self._lock = threading.Condition()
         self._pongs: set[str] = set()
+        self._moderate_at: int | None = None
         self._tokens = itertools.count()
         self._sock: socket.socket | None = None
         self._alive = False
@@ -165,6 +166,17 @@ class IrcListener:
             self._lock.wait_for(lambda: len(self.messages) >= count, timeout=timeout)
             return list(self.messages)
 
+    def set_mode(self, mode: str) -> None:
+        """``MODE <chan> <mode>`` (the first client in a channel is its operator)."""
+        if self._sock is not None and self._alive:
+            self._sock.sendall(f"MODE {self.chan} {mode}\r\n".encode())
+
+    def moderate_after(self, count: int) -> None:
+        """Set the channel moderated (``+m``: others cannot speak) once ``count`` more messages
+        arrived, so a sender fails part-way through a batch (``set_mode("-m")`` undoes it)."""
+        with self._lock:
+            self._moderate_at = len(self.messages) + count
+
     def close(self) -> None:
         sock, self._sock, self._alive = self._sock, None, False
         if sock is not None:
@@ -198,6 +210,9 @@ class IrcListener:
             if command == "PRIVMSG" and params.split(" ", 1)[0].lower() == self.chan.lower():
                 self.messages.append(params.partition(" :")[2])
                 self.senders.append(prefix.split("!", 1)[0])
+                if self._moderate_at is not None and len(self.messages) >= self._moderate_at:
+                    self._moderate_at = None
+                    sock.sendall(f"MODE {self.chan} +m\r\n".encode())
             elif command == "PONG":
                 self._pongs.add(params.rpartition(":")[2])
             self._lock.notify_all()
