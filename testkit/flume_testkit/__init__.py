@@ -26,7 +26,7 @@ from flume_testkit.fakes import (
     RecordingTransaction,
     ScriptedSource,
 )
-from flume_testkit.net import closed_by_peer, udp_accepted
+from flume_testkit.net import closed_by_peer, connect_when_listening, udp_accepted
 from flume_testkit.waiting import wait_until
 
 if TYPE_CHECKING:
@@ -65,6 +65,7 @@ __all__ = [
     "SourceContract",
     "SourceDriver",
     "closed_by_peer",
+    "connect_when_listening",
     "copy_events",
     "event_ids",
     "memory_channel",
