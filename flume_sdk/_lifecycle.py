@@ -66,9 +66,6 @@ class Component:
         self.config_warnings: list[Problem] = []
         self.config_path = name
         self.config_locations: Mapping[str, Location] = {}
-        self.degraded: dict[str, str] = {}
-        """Conditions the component is working around (say, backing off ``accept()``),
-        by key; ``/health`` shows them until the component clears them."""
 
     @classmethod
     def from_config(
