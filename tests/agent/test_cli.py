@@ -53,3 +53,16 @@ def test_plugins_check_text_documents_settings() -> None:
     block = text[start:text.index("\nsource ", start + 1)]
     assert "port (int, required)" in block
     assert "max-line-length (int, default 512)" in block
+
+
+def test_every_distribution_declares_its_license_as_an_spdx_string() -> None:
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    files = [root / "pyproject.toml", root / "testkit" / "pyproject.toml",
+             *sorted(root.glob("plugins/*/pyproject.toml"))]
+    for file in files:
+        doc = tomllib.loads(file.read_text())
+        assert isinstance(doc["project"].get("license"), str), file  # a table is deprecated
+        assert any(r.startswith("setuptools>=77") for r in doc["build-system"]["requires"]), file
