@@ -37,6 +37,8 @@ log = logging.getLogger("flume_sdk.ganglia")
 _SLOPE_BOTH, _TMAX, _DMAX = 3, 60, 0
 _METADATA_FULL, _VALUE_STRING, _USER_DEFINED = 128, 133, 0
 _PREFIX = "flume.monitoring."
+# How a problem names a -D property: "-Dflume.monitoring.hosts: ..."
+_COMPONENT, _HOSTS = "-Dflume", "monitoring.hosts"
 
 
 def _xdr_int(value: int) -> bytes:
@@ -83,7 +85,7 @@ def _parse_hosts(text: str) -> list[tuple[str, int]]:
         host, _, port = entry.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             msg = f"{entry!r} is not host:port"
-            raise ConfigurationError([Problem("monitoring", msg, f"{_PREFIX}hosts",
+            raise ConfigurationError([Problem(_COMPONENT, msg, _HOSTS,
                                               suggestion="e.g. gmond1:8649,gmond2:8649")])
         hosts.append((host.strip("[]"), int(port)))
     return hosts
@@ -123,17 +125,17 @@ class GangliaReporter:
         """
         hosts = properties.get(f"{_PREFIX}hosts", "").strip()
         if not hosts:
-            raise ConfigurationError([Problem("monitoring", "ganglia needs the gmond addresses",
-                                              f"{_PREFIX}hosts", suggestion="-Dflume.monitoring."
+            raise ConfigurationError([Problem(_COMPONENT, "ganglia needs the gmond addresses",
+                                              _HOSTS, suggestion="-Dflume.monitoring."
                                               "hosts=gmond1:8649[,gmond2:8649]")])
         poll = properties.get(f"{_PREFIX}pollFrequency", "60").strip()
         flag = properties.get(f"{_PREFIX}isGanglia3", "false").strip().lower()
         problems = []
         if not poll.isdigit() or int(poll) < 1:
-            problems.append(Problem("monitoring", f"{poll!r} is not a number of seconds >= 1",
-                                    f"{_PREFIX}pollFrequency"))
+            problems.append(Problem(_COMPONENT, f"{poll!r} is not a number of seconds >= 1",
+                                    "monitoring.pollFrequency"))
         if flag not in ("true", "false"):
-            problems.append(Problem("monitoring", f"{flag!r} is not true or false", f"{_PREFIX}isGanglia3"))
+            problems.append(Problem(_COMPONENT, f"{flag!r} is not true or false", "monitoring.isGanglia3"))
         if problems:
             raise ConfigurationError(problems)
         return cls(counters, _parse_hosts(hosts), poll_frequency=float(poll), ganglia3=flag == "true")

@@ -55,10 +55,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="flume-ng graph", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="flume-ng graph",
+        description=(
+            "draw the topology of agent configurations as text, Mermaid, Graphviz "
+            "DOT or SVG, with the tiers between agents and, with --live, rates"))
     parser.add_argument("files", nargs="*", type=Path, help="configuration files")
     parser.add_argument("-f", "--conf-file", dest="more_files", action="append", default=[],
-                        type=Path, help="configuration file (repeatable, like agent/validate)")
+                        type=Path, metavar="FILE",
+                        help="configuration file (repeatable, like agent/validate)")
     parser.add_argument("-n", "--name", action="append", help="only these agents (repeatable)")
     parser.add_argument("--format", choices=("text", "mermaid", "dot", "svg"), default="text")
     parser.add_argument("-o", "--output", type=Path, help="write here instead of standard output")

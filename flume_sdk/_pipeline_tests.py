@@ -62,7 +62,11 @@ class TestOutcome:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="flume-ng test", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="flume-ng test",
+        description=(
+            "run pipeline unit tests (TOML): input events through a source's real "
+            "interceptors and selector, expectations per channel or sink"))
     parser.add_argument("files", nargs="+", type=Path, help="test files (TOML)")
     parser.add_argument("-D", dest="defines", action="append", default=[], metavar="KEY=VALUE",
                         help="system property for ${sys:...} in the configuration")

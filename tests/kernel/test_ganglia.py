@@ -123,17 +123,28 @@ def test_ganglia_3_1_sends_metadata_then_value() -> None:
     assert _xdr_strings(value, offset + 4, 2)[0] == ["%s", "5"]
 
 
-@pytest.mark.parametrize(("define", "key"), [
-    ("flume.monitoring.hosts=gmond-without-port", "flume.monitoring.hosts"),
-    ("flume.monitoring.pollFrequency=often", "flume.monitoring.pollFrequency"),
-])
-def test_bad_ganglia_setting_stops_the_agent_before_it_starts(tmp_path: Path, define: str, key: str) -> None:
-    agent = ganglia_agent(tmp_path, "flume.monitoring.hosts=127.0.0.1:8649", define)
+def refused_start_log(agent: FlumeAgentProcess) -> str:
+    """Start ``agent``, wait for it to exit on its own, return its log."""
     agent.start()
     try:
         wait_until(lambda: not agent.is_running(), timeout=30, what="the agent exits")
     finally:
         agent.stop()
-    log = agent.log_path.read_text()
+    return agent.log_path.read_text()
+
+
+@pytest.mark.parametrize(("define", "key"), [
+    ("flume.monitoring.hosts=gmond-without-port", "flume.monitoring.hosts"),
+    ("flume.monitoring.pollFrequency=often", "flume.monitoring.pollFrequency"),
+])
+def test_bad_ganglia_setting_stops_the_agent_before_it_starts(tmp_path: Path, define: str, key: str) -> None:
+    log = refused_start_log(ganglia_agent(tmp_path, "flume.monitoring.hosts=127.0.0.1:8649", define))
     assert "nothing started" in log
-    assert f"monitoring.{key}" in log
+    assert f"-D{key}: " in log
+
+
+def test_unknown_monitoring_type_stops_the_agent_before_it_starts(tmp_path: Path) -> None:
+    conf = tmp_path / "a1.properties"
+    conf.write_text(counted_config("a1"))
+    log = refused_start_log(FlumeAgentProcess("a1", conf, tmp_path, monitoring="statsd"))
+    assert "-Dflume.monitoring.type: type 'statsd' is not supported (http, prometheus or ganglia)" in log

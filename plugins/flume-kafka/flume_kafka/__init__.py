@@ -1,4 +1,5 @@
-"""flume-kafka: Kafka source, sink and channel for flume-sdk, on kafka-python.
+"""flume-kafka: Kafka source, sink and channel for flume-sdk, on librdkafka
+(``confluent-kafka``) or kafka-python (``kafka.client``).
 
 Type alias ``kafka`` for all three, plus Flume's class names
 (``org.apache.flume.source.kafka.KafkaSource``, ...). Offsets are committed only
@@ -7,7 +8,7 @@ broker acknowledged the whole batch.
 """
 
 from flume_kafka._channel import KafkaChannel, KafkaChannelSettings, KafkaTransaction
-from flume_kafka._clients import client_options
+from flume_kafka._clients import CLIENTS, ClientConfig, client_config, default_client
 from flume_kafka._format import (
     AVRO_FLUME_EVENT_SCHEMA,
     decode_avro_event,
@@ -18,6 +19,8 @@ from flume_kafka._source import KafkaSource, KafkaSourceSettings
 
 __all__ = [
     "AVRO_FLUME_EVENT_SCHEMA",
+    "CLIENTS",
+    "ClientConfig",
     "KafkaChannel",
     "KafkaChannelSettings",
     "KafkaSink",
@@ -25,7 +28,8 @@ __all__ = [
     "KafkaSource",
     "KafkaSourceSettings",
     "KafkaTransaction",
-    "client_options",
+    "client_config",
     "decode_avro_event",
+    "default_client",
     "encode_avro_event",
 ]

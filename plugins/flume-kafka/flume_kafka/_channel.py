@@ -25,11 +25,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
-from flume_kafka._clients import client_options, option_problems
+from flume_kafka._backend import TP, Consumer, OutRecord, Producer, Record
+from flume_kafka._clients import CLIENTS, client_config, client_problems, default_client
 from flume_kafka._deprecated import CHANNEL_KEYS, DeprecatedKeys
 from flume_kafka._format import (
     event_from_value,
@@ -47,12 +48,9 @@ from flume_sdk import (
     Transaction,
     at_least,
     namespace,
+    one_of,
     setting,
 )
-
-if TYPE_CHECKING:
-    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-    from kafka.consumer.fetcher import ConsumerRecord
 
 __all__ = ["KafkaChannel", "KafkaChannelSettings", "KafkaTransaction"]
 
@@ -67,6 +65,8 @@ def _optional_int(text: str) -> int | None:
 class KafkaChannelSettings:
     bootstrap_servers: str = setting("kafka.bootstrap.servers", required=True,
                                      help="host:port[,host:port...] of the Kafka brokers")
+    client: str = setting("kafka.client", default=default_client(), validator=one_of(*CLIENTS),
+                          help="client library: confluent (librdkafka) or kafka-python")
     topic: str = setting("kafka.topic", default="flume-channel",
                          help="the topic that holds the channel's events")
     parse_as_flume_event: bool = setting(
@@ -82,21 +82,21 @@ class KafkaChannelSettings:
     transaction_capacity: int = setting("transactionCapacity", default=1 << 30, validator=at_least(1),
                                         help="most puts (and takes) in one transaction "
                                              "(not in Flume)")
-    producer: dict[str, str] = namespace("kafka.producer.", help="kafka-python producer options "
-                                         "in Java spelling")
-    consumer: dict[str, str] = namespace("kafka.consumer.", help="kafka-python consumer options "
-                                         "in Java spelling (group.id, auto.offset.reset...)")
+    producer: dict[str, str] = namespace("kafka.producer.", help="producer options in Java "
+                                         "spelling")
+    consumer: dict[str, str] = namespace("kafka.consumer.", help="consumer options in Java "
+                                         "spelling (group.id, auto.offset.reset...)")
 
     def problems(self) -> list[tuple[str, str]]:
-        return option_problems("producer", self.producer) + option_problems("consumer",
-                                                                              self.consumer)
+        return client_problems(self.client.lower(), producer=self.producer,
+                               consumer=self.consumer)
 
 
 @attrs.define(eq=False)
 class _Partition:
     """What the channel holds of one assigned partition."""
 
-    tp: TopicPartition
+    tp: TP
     next_fetch: int = 0
     committed: int = -1
     unfinished: dict[int, None] = attrs.Factory(dict)  # offsets buffered or taken, in order
@@ -128,21 +128,20 @@ class KafkaChannel(DeprecatedKeys, Channel):
 
     def __init__(self, name: str, settings: Any = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
         super().__init__(name, settings, clock=clock)
-        servers = self.settings.bootstrap_servers
-        self._producer_options = client_options("producer", self.settings.producer,
-                                                bootstrap_servers=servers)
+        servers, client = self.settings.bootstrap_servers, self.settings.client.lower()
+        self._producer_config = client_config(client, "producer", self.settings.producer, servers)
         consumer = {"group.id": "flume", **self.settings.consumer}
-        self._consumer_options = client_options("consumer", consumer, bootstrap_servers=servers)
+        self._consumer_config = client_config(client, "consumer", consumer, servers)
         self._lock = threading.Lock()
         self._producer_lock = threading.Lock()
-        self._producer: KafkaProducer | None = None
-        self._consumer: KafkaConsumer | None = None
+        self._producer: Producer | None = None
+        self._consumer: Consumer | None = None
         self._member = _Member(self)
         self._reset()
 
     def _reset(self) -> None:
         self._buffer: deque[_Taken] = deque()
-        self._partitions: dict[TopicPartition, _Partition] = {}
+        self._partitions: dict[TP, _Partition] = {}
 
     @property
     def size(self) -> int:
@@ -167,23 +166,18 @@ class KafkaChannel(DeprecatedKeys, Channel):
             consumer, self._consumer = self._consumer, None
             self._reset()
         if consumer is not None:
-            consumer.close(autocommit=False)
+            consumer.close()
         with self._producer_lock:
             producer, self._producer = self._producer, None
         if producer is not None:
-            producer.close(timeout=5)
+            producer.close(5)
 
     # -- put side -------------------------------------------------------------------------
 
     def _produce(self, events: Sequence[Event]) -> None:
         began = time.monotonic()
         try:
-            producer = self._connected_producer()
-            futures = [self._send(producer, event) for event in events]
-            wait = self._producer_options["delivery_timeout_ms"] / 1000 + 5
-            producer.flush(timeout=wait)
-            for future in futures:
-                future.get(timeout=0 if future.is_done else wait)
+            self._connected_producer().send_batch(self._records(events))
         except ChannelException:
             raise
         except Exception as exc:
@@ -194,24 +188,24 @@ class KafkaChannel(DeprecatedKeys, Channel):
         finally:
             self.counter.incr("KafkaEventSendTimer", int((time.monotonic() - began) * 1000))
 
-    def _connected_producer(self) -> KafkaProducer:
+    def _connected_producer(self) -> Producer:
         with self._producer_lock:
             if self._producer is None:
-                from kafka import KafkaProducer
-
-                self._producer = KafkaProducer(**self._producer_options)
+                self._producer = self._producer_config.producer()
             return self._producer
 
-    def _send(self, producer: KafkaProducer, event: Event) -> Any:
-        avro = self.settings.parse_as_flume_event
-        key = event.headers.get("key")
-        return producer.send(
-            self.settings.topic,
-            value=value_from_event(event, avro=avro),
-            key=key.encode("utf-8") if key is not None else None,
-            headers=None if avro else headers_to_record(event.headers),
-            partition=self._partition_for(event.headers),
-        )
+    def _records(self, events: Sequence[Event]) -> list[OutRecord]:
+        avro, topic = self.settings.parse_as_flume_event, self.settings.topic
+        partition_for = self._partition_for
+        records: list[OutRecord] = []
+        for event in events:
+            headers = event.headers
+            key = headers.get("key")
+            records.append((topic, value_from_event(event, avro=avro),
+                            None if key is None else key.encode("utf-8"),
+                            None if avro or not headers else headers_to_record(headers),
+                            partition_for(headers), None))
+        return records
 
     def _partition_for(self, headers: dict[str, str]) -> int | None:
         name = self.settings.partition_id_header
@@ -248,24 +242,23 @@ class KafkaChannel(DeprecatedKeys, Channel):
         finally:
             self.counter.incr("KafkaEventGetTimer", int((time.monotonic() - began) * 1000))
 
-    def _buffer_records(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
-        state = self._partitions.get(tp)
-        if state is None:
-            state = self._partitions[tp] = _Partition(tp)
-        avro = self.settings.parse_as_flume_event
-        for record in records:
-            event = event_from_value(record.value, avro=avro)
-            if not avro and record.headers:
-                event.headers.update(headers_from_record(record.headers))
-            state.unfinished[record.offset] = None
-            state.next_fetch = record.offset + 1
-            self._buffer.append(_Taken(state, record.offset, event))
+    def _buffer_records(self, records: list[Record]) -> None:
+        avro, partitions, buffer = self.settings.parse_as_flume_event, self._partitions, self._buffer
+        for topic, partition, offset, _, _, value, kafka_headers in records:
+            tp = (topic, partition)
+            state = partitions.get(tp)
+            if state is None:
+                state = partitions[tp] = _Partition(tp)
+            event = event_from_value(value, avro=avro)
+            if not avro and kafka_headers:
+                event.headers.update(headers_from_record(kafka_headers))
+            state.unfinished[offset] = None
+            state.next_fetch = offset + 1
+            buffer.append(_Taken(state, offset, event))
 
-    def _connected_consumer(self) -> KafkaConsumer:
+    def _connected_consumer(self) -> Consumer:
         if self._consumer is None:
-            from kafka import KafkaConsumer
-
-            consumer = KafkaConsumer(**self._consumer_options)
+            consumer = self._consumer_config.consumer()
             self._member.subscribe(consumer, topics=[self.settings.topic])
             self._consumer = consumer
         return self._consumer
@@ -286,15 +279,13 @@ class KafkaChannel(DeprecatedKeys, Channel):
     def _commit_positions(self, positions: dict[_Partition, int]) -> None:
         if not positions or self._consumer is None:
             return
-        from kafka.structs import OffsetAndMetadata
-
         began = time.monotonic()
         try:
-            self._consumer.commit({s.tp: OffsetAndMetadata(p, "", -1) for s, p in positions.items()},
-                                  timeout_ms=self._consumer_options["session_timeout_ms"])
+            self._consumer.commit({s.tp: p for s, p in positions.items()},
+                                  self._consumer_config.session_timeout)
         except Exception as exc:
             msg = (f"{self.name}: committing offsets of topic {self.settings.topic!r} for group "
-                   f"{self._consumer_options['group_id']!r} failed: {exc}; roll back the take "
+                   f"{self._consumer_config.group_id!r} failed: {exc}; roll back the take "
                    "(its events stay in the channel)")
             raise ChannelException(msg) from exc
         finally:
@@ -312,8 +303,8 @@ class KafkaChannel(DeprecatedKeys, Channel):
 
     # -- rebalances (called inside consumer.poll, with self._lock held) -------------------
 
-    def _release(self, partitions: Iterable[TopicPartition], *,
-                 lost: bool) -> dict[TopicPartition, int]:
+    def _release(self, partitions: Iterable[TP], *,
+                 lost: bool) -> dict[TP, int]:
         """Drop what is held of ``partitions``; commit their safe positions unless ``lost``."""
         gone = {tp: self._partitions.pop(tp) for tp in partitions if tp in self._partitions}
         if not gone:
@@ -332,10 +323,10 @@ class _Member(GroupMember):
     """The channel's consumer in its group: revoked partitions leave the buffer."""
 
     def __init__(self, channel: KafkaChannel) -> None:
-        super().__init__(channel._consumer_options["session_timeout_ms"])
+        super().__init__(channel._consumer_config.session_timeout)
         self._channel = channel
 
-    def release(self, partitions: Iterable[TopicPartition], *, lost: bool) -> dict[TopicPartition, int]:
+    def release(self, partitions: Iterable[TP], *, lost: bool) -> dict[TP, int]:
         return self._channel._release(partitions, lost=lost)
 
 

@@ -5,28 +5,25 @@ kafka-python 3.0.12 turns the heartbeat off for a join and on again only when a 
 collects the join's result. A member that stops polling while its JoinGroup is held (tansu
 holds each for half a session; a sink runner backs off after an empty take, a source after an
 empty batch) is evicted for missing heartbeats and joins again, and again: it never consumes.
+librdkafka heartbeats from its own thread but hands the assignment over only inside a poll.
 So while the group is (re-)joining, :meth:`GroupMember.poll` keeps polling, in short slices,
 for up to ``join_wait`` (a session timeout and a margin) instead of returning after its usual
-wait. This holds for every rebalance, not just the first join.
+wait. This holds for every rebalance, not just the first join, and for both backends.
 
 kafka-python also keeps the fetch position of a partition it gives back to the same member in
 the same rebalance. Records the component dropped when the partition was revoked (a source's
 half-filled batch, a channel's fetched but untaken records) would then be skipped: such
-partitions are sought back to the first record dropped.
+partitions start again at the first record dropped (both backends, so neither depends on
+where its library resumes).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
 
-from kafka import ConsumerRebalanceListener
-
-if TYPE_CHECKING:
-    from kafka import KafkaConsumer, TopicPartition
-    from kafka.consumer.fetcher import ConsumerRecord
+from flume_kafka._backend import TP, Consumer, Record
 
 __all__ = ["JOIN_MARGIN", "GroupMember"]
 
@@ -36,37 +33,34 @@ JOIN_MARGIN = 5.0
 _JOIN_SLICE = 0.2
 
 
-class GroupMember(ConsumerRebalanceListener):  # type: ignore[misc]
-    """A consumer's rebalance listener that knows whether the member holds an assignment.
+class GroupMember:
+    """A consumer's :class:`~flume_kafka._backend.Listener` that knows whether the member
+    holds an assignment.
 
     Subclasses implement :meth:`release`: forget what they hold of revoked or lost partitions
     and say where each revoked partition must resume if it comes back to this member.
     """
 
-    def __init__(self, session_timeout_ms: int) -> None:
-        self.consumer: KafkaConsumer | None = None
+    def __init__(self, session_timeout: float) -> None:
         self.joined = False
-        self.join_wait = session_timeout_ms / 1000 + JOIN_MARGIN
-        self._rewind: dict[TopicPartition, int] = {}
+        self.join_wait = session_timeout + JOIN_MARGIN
+        self._rewind: dict[TP, int] = {}
         self._wakes = 0
         self._wakes_lock = threading.Lock()
 
-    def subscribe(self, consumer: KafkaConsumer, *, topics: list[str] | None = None,
+    def subscribe(self, consumer: Consumer, *, topics: list[str],
                   pattern: str | None = None) -> None:
         """Subscribe ``consumer`` with this listener; the member has not joined yet."""
-        self.consumer, self.joined, self._rewind = consumer, False, {}
-        if pattern is not None:
-            consumer.subscribe(pattern=pattern, listener=self)
-        else:
-            consumer.subscribe(topics=topics, listener=self)
+        self.joined, self._rewind = False, {}
+        consumer.subscribe(topics, pattern, self)
 
     def wake(self) -> None:
         """End a :meth:`poll` waiting for a join now (its runner is stopping)."""
         with self._wakes_lock:
             self._wakes += 1
 
-    def poll(self, consumer: KafkaConsumer, wait: float, room: Callable[[], int],
-             add: Callable[[TopicPartition, list[ConsumerRecord]], None]) -> None:
+    def poll(self, consumer: Consumer, wait: float, room: Callable[[], int],
+             add: Callable[[list[Record]], None]) -> None:
         """Poll into ``add`` until ``room()`` is 0 or ``wait`` seconds passed; while the group
         is (re-)joining, keep polling up to ``join_wait`` (or until :meth:`wake`); a join
         that completes starts ``wait`` afresh, so the new assignment gets a full poll.
@@ -85,33 +79,30 @@ class GroupMember(ConsumerRebalanceListener):  # type: ignore[misc]
             remaining = (deadline if joined else join_deadline) - now
             if remaining <= 0:
                 break
-            timeout = remaining if joined else min(remaining, _JOIN_SLICE)
-            polled = consumer.poll(timeout_ms=int(timeout * 1000) + 1, max_records=wanted)
-            for tp, records in polled.items():
-                add(tp, records)
+            records = consumer.poll(remaining if joined else min(remaining, _JOIN_SLICE), wanted)
+            if records:
+                add(records)
 
-    # -- ConsumerRebalanceListener (called inside consumer.poll) ------------------------------
+    # -- Listener (called inside consumer.poll) -----------------------------------------------
 
-    def release(self, partitions: Iterable[TopicPartition], *, lost: bool) -> dict[TopicPartition, int]:
+    def release(self, partitions: Iterable[TP], *, lost: bool) -> dict[TP, int]:
         """Forget what is held of ``partitions``; return where each must resume if it comes
         back (``lost``: the member was evicted, nothing can be committed)."""
         raise NotImplementedError  # pragma: no cover - abstract hook
 
-    def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
-        self.joined = False  # kafka-python revokes first on every (re-)join
-        for tp, offset in self.release(revoked, lost=False).items():
+    def revoked(self, partitions: list[TP]) -> None:
+        self.joined = False  # both libraries revoke first on every (re-)join
+        for tp, offset in self.release(partitions, lost=False).items():
             self._rewind[tp] = min(offset, self._rewind.get(tp, offset))
 
-    def on_partitions_lost(self, lost: Iterable[TopicPartition]) -> None:
+    def lost(self, partitions: list[TP]) -> None:
         """Evicted: positions restart from the committed offsets, so nothing to rewind."""
         self.joined = False
-        self.release(lost, lost=True)
+        self.release(partitions, lost=True)
         self._rewind.clear()
 
-    def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
-        """Rewind kept partitions to their dropped records; the join is complete."""
+    def assigned(self, partitions: list[TP]) -> Mapping[TP, int]:
+        """Kept partitions start at their dropped records; the join is complete."""
         rewind, self._rewind = self._rewind, {}
-        for tp in assigned:
-            if tp in rewind and self.consumer is not None:
-                self.consumer.seek(tp, rewind[tp])
         self.joined = True
+        return {tp: rewind[tp] for tp in partitions if tp in rewind}

@@ -16,13 +16,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
-from flume_kafka._clients import client_options, option_problems
+from flume_kafka._backend import OutRecord, Producer
+from flume_kafka._clients import CLIENTS, client_config, client_problems, default_client
 from flume_kafka._deprecated import SINK_KEYS, DeprecatedKeys
-from flume_kafka._format import headers_to_record, value_from_event
+from flume_kafka._format import encode_avro_event
 from flume_sdk import (
     SYSTEM_CLOCK,
     BatchSink,
@@ -32,12 +33,9 @@ from flume_sdk import (
     EventDeliveryException,
     at_least,
     namespace,
+    one_of,
     setting,
 )
-
-if TYPE_CHECKING:
-    from kafka import KafkaProducer
-    from kafka.producer.future import FutureRecordMetadata
 
 __all__ = ["KafkaSink", "KafkaSinkSettings"]
 
@@ -52,6 +50,8 @@ def _optional_int(text: str) -> int | None:
 class KafkaSinkSettings:
     bootstrap_servers: str = setting("kafka.bootstrap.servers", required=True,
                                      help="host:port[,host:port...] of the Kafka brokers")
+    client: str = setting("kafka.client", default=default_client(), validator=one_of(*CLIENTS),
+                          help="client library: confluent (librdkafka) or kafka-python")
     topic: str = setting("kafka.topic", default="default-flume-topic",
                          help="destination topic; %{header} escapes allowed")
     batch_size: int = setting("flumeBatchSize", default=100, validator=at_least(1),
@@ -74,18 +74,18 @@ class KafkaSinkSettings:
     header_map: dict[str, str] = namespace(
         "header.", help="header.<flumeHeader> = <kafkaHeader>: only these Flume headers become "
                         "Kafka record headers, under these names (Flume 1.11)")
-    producer: dict[str, str] = namespace("kafka.producer.", help="kafka-python producer options "
-                                         "in Java spelling (linger.ms, acks, compression.type...)")
+    producer: dict[str, str] = namespace("kafka.producer.", help="producer options in Java "
+                                         "spelling (linger.ms, acks, compression.type...)")
 
     def problems(self) -> list[tuple[str, str]]:
-        return option_problems("producer", self.producer)
+        return client_problems(self.client.lower(), producer=self.producer)
 
 
 class KafkaSink(DeprecatedKeys, BatchSink):
     """Produces each batch and waits for the broker's acknowledgement of every record.
 
     The producer is created on the first batch and kept across broker outages:
-    kafka-python reconnects by itself, so a failed batch is rolled back and
+    both libraries reconnect by themselves, so a failed batch is rolled back and
     retried on the same producer once the broker is back.
     """
 
@@ -96,9 +96,9 @@ class KafkaSink(DeprecatedKeys, BatchSink):
 
     def __init__(self, name: str, settings: Any = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
         super().__init__(name, settings, clock=clock)
-        self._producer: KafkaProducer | None = None
-        self._options = client_options("producer", self.settings.producer,
-                                       bootstrap_servers=self.settings.bootstrap_servers)
+        self._producer: Producer | None = None
+        self._config = client_config(self.settings.client.lower(), "producer",
+                                     self.settings.producer, self.settings.bootstrap_servers)
         topic = self.settings.topic
         self._topic_template = EscapeTemplate(template=topic, clock=clock) if "%" in topic \
             else None
@@ -111,7 +111,7 @@ class KafkaSink(DeprecatedKeys, BatchSink):
     def do_stop(self) -> None:
         producer, self._producer = self._producer, None
         if producer is not None:
-            producer.close(timeout=5)
+            producer.close(5)
 
     # -- delivery -----------------------------------------------------------------------------
 
@@ -124,9 +124,7 @@ class KafkaSink(DeprecatedKeys, BatchSink):
         """
         began = time.monotonic()
         try:
-            producer = self._connected()
-            futures = [self._send(producer, event) for event in events]
-            self._await(producer, futures)
+            self._connected().send_batch(self._records(events))
         except EventDeliveryException:
             self.counter.incr("RollbackCount")
             raise
@@ -139,31 +137,25 @@ class KafkaSink(DeprecatedKeys, BatchSink):
         finally:
             self.counter.incr("KafkaEventSendTimer", int((time.monotonic() - began) * 1000))
 
-    def _connected(self) -> KafkaProducer:
+    def _connected(self) -> Producer:
         if self._producer is None:
-            from kafka import KafkaProducer
-
-            self._producer = KafkaProducer(**self._options)
+            self._producer = self._config.producer()
         return self._producer
 
-    def _send(self, producer: KafkaProducer, event: Event) -> FutureRecordMetadata:
-        headers = event.headers
+    def _records(self, events: Sequence[Event]) -> list[OutRecord]:
+        """The batch as records: all routing decided here, once per event."""
         avro = self.settings.use_flume_event_format
-        key = headers.get("key")
-        return producer.send(
-            self._topic_for(headers),
-            value=value_from_event(event, avro=avro),
-            key=key.encode("utf-8") if key is not None else None,
-            headers=self._record_headers(headers, avro),
-            partition=self._partition_for(headers),
-            timestamp_ms=self._timestamp_for(headers),
-        )
-
-    def _await(self, producer: KafkaProducer, futures: list[FutureRecordMetadata]) -> None:
-        wait = self._options["delivery_timeout_ms"] / 1000 + 5
-        producer.flush(timeout=wait)
-        for future in futures:
-            future.get(timeout=0 if future.is_done else wait)
+        topic_for, partition_for = self._topic_for, self._partition_for
+        timestamp_for, record_headers = self._timestamp_for, self._record_headers
+        records: list[OutRecord] = []
+        append = records.append
+        for event in events:
+            headers = event.headers
+            key = headers.get("key")
+            append((topic_for(headers), encode_avro_event(event) if avro else event.body,
+                    None if key is None else key.encode("utf-8"), record_headers(headers, avro),
+                    partition_for(headers), timestamp_for(headers)))
+        return records
 
     # -- routing ------------------------------------------------------------------------------
 
@@ -194,12 +186,16 @@ class KafkaSink(DeprecatedKeys, BatchSink):
         mapping = self.settings.header_map
         if mapping:
             return [(kafka, headers[flume].encode("utf-8")) for flume, kafka in mapping.items()
-                    if flume in headers]
-        return None if avro else headers_to_record(headers)
+                    if flume in headers] or None
+        if avro or not headers:
+            return None
+        return [(name, value.encode("utf-8")) for name, value in headers.items()]
 
     def _timestamp_for(self, headers: dict[str, str]) -> int | None:
         name = self.settings.timestamp_header
-        text = headers.get(name) if name else None
+        if name is None:
+            return None
+        text = headers.get(name)
         if text is None:
             return None
         try:

@@ -21,13 +21,14 @@ import logging
 import re
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
-from flume_kafka._clients import client_options, option_problems
+from flume_kafka._backend import TP, Consumer, Record
+from flume_kafka._clients import CLIENTS, client_config, client_problems, default_client
 from flume_kafka._deprecated import SOURCE_KEYS, DeprecatedKeys
-from flume_kafka._format import event_from_value, headers_from_record
+from flume_kafka._format import decode_avro_event
 from flume_kafka._group import GroupMember
 from flume_sdk import (
     SYSTEM_CLOCK,
@@ -37,12 +38,9 @@ from flume_sdk import (
     Status,
     at_least,
     namespace,
+    one_of,
     setting,
 )
-
-if TYPE_CHECKING:
-    from kafka import KafkaConsumer, TopicPartition
-    from kafka.consumer.fetcher import ConsumerRecord
 
 __all__ = ["KafkaSource", "KafkaSourceSettings"]
 
@@ -57,6 +55,8 @@ def _topics(text: str) -> tuple[str, ...]:
 class KafkaSourceSettings:
     bootstrap_servers: str = setting("kafka.bootstrap.servers", required=True,
                                      help="host:port[,host:port...] of the Kafka brokers")
+    client: str = setting("kafka.client", default=default_client(), validator=one_of(*CLIENTS),
+                          help="client library: confluent (librdkafka) or kafka-python")
     topics: tuple[str, ...] = setting("kafka.topics", default=(), converter=_topics,
                                       help="comma-separated topics to consume")
     topics_regex: str | None = setting("kafka.topics.regex", default=None,
@@ -80,11 +80,11 @@ class KafkaSourceSettings:
     header_map: dict[str, str] = namespace(
         "header.", help="header.<flumeHeader> = <kafkaHeader>: only these Kafka record headers "
                         "become Flume headers, under these names (Flume 1.11)")
-    consumer: dict[str, str] = namespace("kafka.consumer.", help="kafka-python consumer options in "
-                                         "Java spelling (group.id, session.timeout.ms...)")
+    consumer: dict[str, str] = namespace("kafka.consumer.", help="consumer options in Java "
+                                         "spelling (group.id, session.timeout.ms...)")
 
     def problems(self) -> list[tuple[str, str]]:
-        found = option_problems("consumer", self.consumer)
+        found = client_problems(self.client.lower(), consumer=self.consumer)
         if not self.topics and not self.topics_regex:
             found.append(("kafka.topics", "is required (or kafka.topics.regex); name the topics "
                                           "to consume"))
@@ -100,25 +100,25 @@ class _Batch:
     """Records polled for one ``process()``: events, first offsets (seek-back), next offsets."""
 
     def __init__(self) -> None:
-        self.items: list[tuple[TopicPartition, int, Event]] = []
+        self.items: list[tuple[TP, int, Event]] = []
 
     def __len__(self) -> int:
         return len(self.items)
 
-    def drop(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+    def drop(self, partitions: Iterable[TP]) -> dict[TP, int]:
         """Remove the records of ``partitions``; return the first offset dropped of each."""
         gone = set(partitions)
         first = {tp: offset for tp, offset, _ in reversed(self.items) if tp in gone}
         self.items = [item for item in self.items if item[0] not in gone]
         return first
 
-    def first_offsets(self) -> dict[TopicPartition, int]:
-        first: dict[TopicPartition, int] = {}
+    def first_offsets(self) -> dict[TP, int]:
+        first: dict[TP, int] = {}
         for tp, offset, _ in self.items:
             first.setdefault(tp, offset)
         return first
 
-    def next_offsets(self) -> dict[TopicPartition, int]:
+    def next_offsets(self) -> dict[TP, int]:
         return {tp: offset + 1 for tp, offset, _ in self.items}
 
 
@@ -136,16 +136,16 @@ class KafkaSource(DeprecatedKeys, PollableSource):
         self.backoff_sleep_increment = self.settings.backoff_sleep_increment / 1000
         self.max_backoff_sleep = self.settings.max_backoff_sleep / 1000
         consumer = {"group.id": "flume", **self.settings.consumer}
-        self._options = client_options("consumer", consumer,
-                                       bootstrap_servers=self.settings.bootstrap_servers)
-        self._consumer: KafkaConsumer | None = None
+        self._config = client_config(self.settings.client.lower(), "consumer", consumer,
+                                     self.settings.bootstrap_servers)
+        self._consumer: Consumer | None = None
         self._batch = _Batch()
-        self._group = _Revocations(self._batch, self._options["session_timeout_ms"])
+        self._group = _Revocations(self._batch, self._config.session_timeout)
         self._from_kafka_header = {kafka: flume for flume, kafka in self.settings.header_map.items()}
 
     @property
     def group_id(self) -> str:
-        return str(self._options["group_id"])
+        return self._config.group_id
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -156,13 +156,11 @@ class KafkaSource(DeprecatedKeys, PollableSource):
         """Close without committing: what was not committed after a channel commit is re-read."""
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
-            consumer.close(autocommit=False)
+            consumer.close()
 
-    def _connected(self) -> KafkaConsumer:
+    def _connected(self) -> Consumer:
         if self._consumer is None:
-            from kafka import KafkaConsumer
-
-            consumer = KafkaConsumer(**self._options)
+            consumer = self._config.consumer()
             self._group.subscribe(consumer, topics=list(self.settings.topics),
                                   pattern=self.settings.topics_regex)
             self._consumer = consumer
@@ -189,60 +187,72 @@ class KafkaSource(DeprecatedKeys, PollableSource):
         self._commit(consumer, batch.next_offsets())
         return Status.READY
 
-    def _fill(self, consumer: KafkaConsumer) -> None:
+    def _fill(self, consumer: Consumer) -> None:
         began = time.monotonic()
-        size, batch, event = self.settings.batch_size, self._batch, self._event
+        size, batch = self.settings.batch_size, self._batch
 
-        def add(tp: TopicPartition, records: list[ConsumerRecord]) -> None:
-            batch.items.extend((tp, r.offset, event(r)) for r in records)  # drop() replaces items
+        def add(records: list[Record]) -> None:
+            batch.items.extend(self._items(records))  # drop() replaces items
 
         self._group.poll(consumer, self.settings.batch_duration_millis / 1000,
                          lambda: size - len(batch), add)
         self.counter.incr("KafkaEventGetTimer", int((time.monotonic() - began) * 1000))
 
-    def _event(self, record: ConsumerRecord) -> Event:
-        settings = self.settings
-        avro = settings.use_flume_event_format
-        event = event_from_value(record.value, avro=avro)
-        headers = event.headers
-        if self._from_kafka_header:
-            self._map_headers(record.headers, headers)
-        elif not avro and record.headers:
-            headers.update(headers_from_record(record.headers))
-        stamp = str(record.timestamp if record.timestamp is not None and record.timestamp >= 0
-                    else int(self.clock.time() * 1000))
-        headers.setdefault("timestamp", stamp)
-        if settings.timestamp_header:
-            headers[settings.timestamp_header] = stamp
-        headers.setdefault("partition", str(record.partition))
-        headers.setdefault("offset", str(record.offset))
-        if record.key is not None:
-            headers.setdefault("key", record.key.decode("utf-8", "replace"))
-        if settings.set_topic_header:
-            headers.setdefault(settings.topic_header, record.topic)
-        return event
+    def _items(self, records: list[Record]) -> list[tuple[TP, int, Event]]:
+        """``(partition, offset, event)`` for each record, with the headers Flume adds.
 
-    def _map_headers(self, record_headers: Iterable[tuple[str, bytes | None]] | None,
-                     headers: dict[str, str]) -> None:
-        """Copy the Kafka record headers named by ``header.*`` under their Flume names."""
+        Headers already on the event (Avro format, mapped Kafka headers) are never
+        overwritten, except ``timestampHeader``. The common case (plain bodies, no Kafka
+        headers) builds the header dict in one expression.
+        """
+        settings = self.settings
+        avro, mapped = settings.use_flume_event_format, bool(self._from_kafka_header)
+        topic_header = settings.topic_header if settings.set_topic_header else None
+        stamp_header = settings.timestamp_header
+        now = str(int(self.clock.time() * 1000))
+        items: list[tuple[TP, int, Event]] = []
+        append = items.append
+        for topic, partition, offset, timestamp, key, value, kafka_headers in records:
+            stamp = str(timestamp) if timestamp >= 0 else now
+            if avro or mapped or kafka_headers:
+                event = decode_avro_event(value or b"") if avro else Event(value or b"", {})
+                self._add_kafka_headers(kafka_headers, event.headers, avro)
+                headers = {"timestamp": stamp, "partition": str(partition),
+                           "offset": str(offset)}
+                if key is not None:
+                    headers["key"] = key.decode("utf-8", "replace")
+                if topic_header is not None:
+                    headers[topic_header] = topic
+                event.headers = headers | event.headers
+            else:
+                headers = {"timestamp": stamp, "partition": str(partition), "offset": str(offset)}
+                if key is not None:
+                    headers["key"] = key.decode("utf-8", "replace")
+                if topic_header is not None:
+                    headers[topic_header] = topic
+                event = Event(value or b"", headers)
+            if stamp_header:
+                event.headers[stamp_header] = stamp
+            append(((topic, partition), offset, event))
+        return items
+
+    def _add_kafka_headers(self, record_headers: Iterable[tuple[str, bytes | None]] | None,
+                           headers: dict[str, str], avro: bool) -> None:
+        """The Kafka record headers named by ``header.*`` under their Flume names; without
+        ``header.*`` keys, every Kafka header of a plain (non-Avro) record."""
+        mapping = self._from_kafka_header
         for kafka_name, value in record_headers or ():
-            flume_name = self._from_kafka_header.get(kafka_name)
+            flume_name = mapping.get(kafka_name) if mapping else (None if avro else kafka_name)
             if flume_name is not None:
                 headers[flume_name] = (value or b"").decode("utf-8", "replace")
 
-    def _seek_back(self, consumer: KafkaConsumer, first: dict[TopicPartition, int]) -> None:
-        assigned = consumer.assignment()
-        for tp, offset in first.items():
-            if tp in assigned:
-                consumer.seek(tp, offset)
+    def _seek_back(self, consumer: Consumer, first: dict[TP, int]) -> None:
+        consumer.seek(first)
 
-    def _commit(self, consumer: KafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
-        from kafka.structs import OffsetAndMetadata
-
+    def _commit(self, consumer: Consumer, offsets: dict[TP, int]) -> None:
         began = time.monotonic()
         try:
-            consumer.commit({tp: OffsetAndMetadata(o, "", -1) for tp, o in offsets.items()},
-                            timeout_ms=self._options["session_timeout_ms"])
+            consumer.commit(offsets, self._config.session_timeout)
         except Exception as exc:
             log.warning("source %r: committing offsets %s to group %r failed (%s); those records "
                         "will be read again after a restart or rebalance (at most one batch)",
@@ -254,9 +264,9 @@ class KafkaSource(DeprecatedKeys, PollableSource):
 class _Revocations(GroupMember):
     """Drops records of revoked partitions from the batch being filled."""
 
-    def __init__(self, batch: _Batch, session_timeout_ms: int) -> None:
-        super().__init__(session_timeout_ms)
+    def __init__(self, batch: _Batch, session_timeout: float) -> None:
+        super().__init__(session_timeout)
         self._batch = batch
 
-    def release(self, partitions: Iterable[TopicPartition], *, lost: bool) -> dict[TopicPartition, int]:
+    def release(self, partitions: Iterable[TP], *, lost: bool) -> dict[TP, int]:
         return self._batch.drop(partitions)

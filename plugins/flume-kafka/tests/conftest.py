@@ -1,16 +1,21 @@
-"""Shared helpers for the flume-kafka tests: unique names and fast-joining client settings."""
+"""Shared helpers for the flume-kafka tests: unique names, fast-joining client settings, and
+every broker test run once per client library (``kafka.client``)."""
 
 from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Iterator
 
+import pytest
+from flume_kafka import CLIENTS
 from flume_kafka._format import headers_from_record
 from flume_testkit.servers.kafka import KafkaBroker
 
 from flume_sdk import Event
 
-__all__ = ["FAST_CONSUMER", "FAST_PRODUCER", "LARGE_RECORDS", "read_topic", "unique"]
+__all__ = ["FAST_CONSUMER", "FAST_PRODUCER", "LARGE_RECORDS", "kafka_broker", "kafka_broker_durable",
+           "kafka_client", "read_topic", "unique"]
 
 _counter = itertools.count()
 
@@ -25,8 +30,10 @@ FAST_PRODUCER: dict[str, str] = {
     "kafka.producer.max.block.ms": "2000",
     "kafka.producer.request.timeout.ms": "2000",
     "kafka.producer.delivery.timeout.ms": "3000",
-    "kafka.producer.bootstrap.timeout.ms": "2000",
 }
+
+#: kafka-python only: its producer waits this long for the first broker connection.
+_KAFKA_PYTHON_PRODUCER = {"kafka.producer.bootstrap.timeout.ms": "2000"}
 
 #: The testkit's edge cases include a 1 MiB body: above Kafka's 1 MB default request size.
 LARGE_RECORDS: dict[str, str] = {
@@ -60,3 +67,28 @@ def read_topic(broker: KafkaBroker, topic: str, idle: float = 0.5) -> list[Event
 def unique(prefix: str) -> str:
     """A topic or group name no other test in this process uses."""
     return f"{prefix}-{os.getpid()}-{next(_counter)}"
+
+
+@pytest.fixture(params=CLIENTS)
+def kafka_client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each backend in turn: ``FAST_CONSUMER`` / ``FAST_PRODUCER`` name it in ``kafka.client``."""
+    client = str(request.param)
+    for props in (FAST_CONSUMER, FAST_PRODUCER):
+        monkeypatch.setitem(props, "kafka.client", client)
+    if client == "kafka-python":
+        for key, value in _KAFKA_PYTHON_PRODUCER.items():
+            monkeypatch.setitem(FAST_PRODUCER, key, value)
+    return client
+
+
+@pytest.fixture
+def kafka_broker(kafka_broker: KafkaBroker, kafka_client: str) -> Iterator[KafkaBroker]:
+    """The testkit's broker, once per client library."""
+    yield kafka_broker
+
+
+@pytest.fixture
+def kafka_broker_durable(kafka_broker_durable: KafkaBroker,
+                         kafka_client: str) -> Iterator[KafkaBroker]:
+    """The testkit's durable broker, once per client library."""
+    yield kafka_broker_durable

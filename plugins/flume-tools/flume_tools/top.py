@@ -171,7 +171,11 @@ def _keys(fd: int) -> Iterator[Callable[[float], str | None]]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="flume-ng top", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="flume-ng top",
+        description=(
+            "a live view of running agents: rates, channel fill, errors, "
+            "connections and health per component"))
     parser.add_argument("urls", nargs="+", metavar="URL",
                         help="an agent's monitoring address, e.g. http://127.0.0.1:41414")
     parser.add_argument("-i", "--interval", type=float, default=2.0, help="seconds between refreshes")
