@@ -122,8 +122,7 @@ class NetcatSource(EventDrivenSource):
     def _refuse(self, client: socket.socket, limited: RateLimitedLog) -> None:
         limit = self.settings.max_connections
         self.counter.incr("RefusedConnectionCount")
-        limited.warning("full", "%s: refused a client: max-connections = %d are open",
-                        self.name, limit)
+        limited.failed("refused", f"max-connections = {limit} clients are open")
         with contextlib.suppress(OSError):
             client.settimeout(0.5)
             client.sendall(f"FAILED: too many connections ({self.name}.max-connections = "

@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
+import attrs
+
 from flume_sdk import (
     Channel,
     ChannelProcessor,
@@ -44,6 +46,7 @@ from flume_testkit.fakes import RecordingChannel
 
 __all__ = [
     "ChannelDriver",
+    "Driven",
     "DriverTimeout",
     "LogRecorder",
     "RunnerThread",
@@ -58,6 +61,20 @@ __all__ = [
 
 T = TypeVar("T")
 _TICK = 0.005
+
+
+@attrs.frozen
+class Driven:
+    """What one ``drive_source`` call did (``SourceContract``).
+
+    Attributes:
+        acknowledged: how many events the source acknowledged to its client.
+        sent: the payloads the client sent, each expected in exactly one committed
+            event's body once the source acknowledged it (empty: count only).
+    """
+
+    acknowledged: int
+    sent: tuple[bytes, ...] = attrs.field(default=(), converter=tuple)
 
 
 class DriverTimeout(AssertionError):
@@ -335,6 +352,7 @@ class SourceDriver(_Driver):
             processor = ChannelProcessor(ChannelSelector([self.channel]), interceptors)
         self.processor = processor
         self.runner = self._runner(f"source-{source.name}")
+        self.driven: list[Driven] = []
         source.set_channel_processor(processor)
 
     def start(self) -> Self:

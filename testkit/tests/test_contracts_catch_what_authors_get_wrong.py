@@ -641,3 +641,37 @@ def test_edge_cases_are_a_list_of_events_with_the_hard_cases() -> None:
     assert any(b"\x00" in body for body in bodies)
     names = {k for e in cases for k in e.headers}
     assert {"traceId", "Content-Type", "app.name", "x-request-id", "k=v", "größe"} <= names
+
+
+DRIVEN_SOURCE = """
+FACTORY = EventFactory("driven")
+
+class Doubling(ScriptedSource):
+    '''Commits the first event of every batch twice (a retry that forgot what it sent).'''
+    def feed(self, events):
+        super().feed([events[0], *events] if events else events)
+
+def drive(driver, count):
+    before = len(driver.source.acknowledged)
+    events = FACTORY.batch(count)
+    driver.source.feed(events)
+    driver.process(times=count + 1)
+    acked = min(count, len(driver.source.acknowledged) - before)
+    return Driven(acked, sent=[e.body for e in events])
+
+class TestDoubling(SourceContract):
+    @pytest.fixture
+    def make_source(self):
+        return lambda **o: Doubling.from_config("r1", o)
+    @pytest.fixture
+    def drive_source(self):
+        return drive
+"""
+
+
+def test_a_source_duplicating_what_it_was_sent_fails_when_drive_source_says_what_it_sent(
+    plugin_run: PluginRun,
+) -> None:
+    result = plugin_run(DRIVEN_SOURCE, "-k", "go_through_the_channel_processor")
+    plugin_run.failed_with(result, "every payload the client sent must be committed exactly "
+                           "once*more than once [[]b'driven-0'[]]*")

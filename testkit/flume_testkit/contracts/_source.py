@@ -5,12 +5,16 @@ Subclass it and provide two fixtures:
 ``make_source``
     ``**overrides -> configured, unstarted source``.
 ``drive_source``
-    ``(driver: SourceDriver, count: int) -> int``: make the started source
-    ``driver.source`` receive ``count`` events through its natural input (send
-    lines on a socket, write a file, call ``driver.process()`` for a generator)
-    and return how many of them the source *acknowledged* to its client
-    (``OK`` replies, renamed files, advanced positions). It must return within a
-    few seconds even when the source refuses everything.
+    ``(driver: SourceDriver, count: int) -> int | Driven``: make the started
+    source ``driver.source`` receive ``count`` events through its natural input
+    (send lines on a socket, write a file, call ``driver.process()`` for a
+    generator) and return how many of them the source *acknowledged* to its
+    client (``OK`` replies, renamed files, advanced positions). It must return
+    within a few seconds even when the source refuses everything. Return a
+    :class:`~flume_testkit.Driven` (``Driven(acknowledged, sent=payloads)``)
+    to let the contract check by content that every payload sent turns up in
+    exactly one committed event (nothing lost, nothing duplicated) instead of
+    only counting.
 
 The source's channel processor feeds a :class:`RecordingChannel` that the
 contract scripts to be full or failing; the contract then checks the source
@@ -47,14 +51,14 @@ from flume_sdk import (
     Source,
 )
 from flume_testkit.contracts._base import ContractBase, LifecycleChecks, broken, promise
-from flume_testkit.drivers import THREAD_RULE, SourceDriver
+from flume_testkit.drivers import THREAD_RULE, Driven, SourceDriver
 from flume_testkit.fakes import ChannelFailure, RecordingChannel, RecordingInterceptor
 from flume_testkit.waiting import wait_until
 
 __all__ = ["SourceContract"]
 
 SourceFactory = Callable[..., Source]
-Drive = Callable[[SourceDriver, int], int]
+Drive = Callable[[SourceDriver, int], "int | Driven"]
 
 
 _THREAD_PROMISE = ("a source's process() must work on its runner thread, not only on the "
@@ -113,6 +117,15 @@ class SourceContract(ContractBase, LifecycleChecks):
 
     # -- checks ----------------------------------------------------------------------------
 
+    @staticmethod
+    def _drive(driver: SourceDriver, drive_source: Drive, count: int) -> int:
+        """Call the author's ``drive_source``; keep what it sent in ``driver.driven``."""
+        result = drive_source(driver, count)
+        if isinstance(result, Driven):
+            driver.driven.append(result)
+            return result.acknowledged
+        return int(result)
+
     def _channel(self, driver: SourceDriver) -> RecordingChannel:
         assert isinstance(driver.channel, RecordingChannel)
         return driver.channel
@@ -122,7 +135,7 @@ class SourceContract(ContractBase, LifecycleChecks):
     def test_events_go_through_the_channel_processor(self, source_driver: SourceDriver,
                                                      drive_source: Drive) -> None:
         count = self.events_per_drive
-        acked = drive_source(source_driver, count)
+        acked = self._drive(source_driver, drive_source, count)
         seen = len(_recorder(source_driver).seen)
         committed = len(self._channel(source_driver).committed)
         assert seen >= count and committed >= count, broken(
@@ -132,12 +145,13 @@ class SourceContract(ContractBase, LifecycleChecks):
             "a source must acknowledge events the channel committed",
             f"drove {count}, {committed} committed, {acked} acknowledged")
         _check_accepted(source_driver, self._channel(source_driver), exact=True)
+        _check_sent(source_driver, self._channel(source_driver))
 
     def _refused(self, source_driver: SourceDriver, drive_source: Drive,
                  mode: ChannelFailure) -> None:
         channel = self._channel(source_driver)
         channel.script_failure(mode)
-        acked = drive_source(source_driver, self.events_per_drive)
+        acked = self._drive(source_driver, drive_source, self.events_per_drive)
         assert acked <= len(channel.committed), broken(
             "a source must never acknowledge events before the channel committed them",
             f"channel {mode.value}: {acked} acknowledged, {len(channel.committed)} committed")
@@ -167,8 +181,8 @@ class SourceContract(ContractBase, LifecycleChecks):
     ) -> None:
         channel = self._channel(source_driver)
         channel.script_failure(ChannelFailure.FAIL_ON_COMMIT, times=1)
-        acked = drive_source(source_driver, self.events_per_drive)
-        acked += drive_source(source_driver, self.events_per_drive)
+        acked = self._drive(source_driver, drive_source, self.events_per_drive)
+        acked += self._drive(source_driver, drive_source, self.events_per_drive)
         assert acked <= len(channel.committed), broken(
             "every event a source acknowledged must be committed (nothing lost)",
             f"{acked} acknowledged, {len(channel.committed)} committed after one failed commit")
@@ -180,9 +194,9 @@ class SourceContract(ContractBase, LifecycleChecks):
     ) -> None:
         channel = self._channel(source_driver)
         channel.script_failure(ChannelFailure.FULL)
-        refused = drive_source(source_driver, self.events_per_drive)
+        refused = self._drive(source_driver, drive_source, self.events_per_drive)
         channel.heal()
-        accepted = drive_source(source_driver, self.events_per_drive)
+        accepted = self._drive(source_driver, drive_source, self.events_per_drive)
         total = refused + accepted
         assert accepted > 0 and total <= len(channel.committed), broken(
             "a source must resume delivering, losing nothing, once the channel recovers",
@@ -197,7 +211,7 @@ class SourceContract(ContractBase, LifecycleChecks):
     ) -> None:
         if not source_driver.pollable:
             pytest.skip("an event-driven source runs its own threads; there is no runner thread")
-        acked = drive_source(source_driver, self.events_per_drive)
+        acked = self._drive(source_driver, drive_source, self.events_per_drive)
         errors = [e for e in source_driver.errors if not isinstance(e, ChannelException)]
         assert not errors, broken(
             _THREAD_PROMISE, f"start() ran on {threading.current_thread().name!r}, process() on "
@@ -211,9 +225,9 @@ class SourceContract(ContractBase, LifecycleChecks):
         self, source_driver: SourceDriver, drive_source: Drive
     ) -> None:
         count = self.events_per_drive
-        first = drive_source(source_driver, count)
+        first = self._drive(source_driver, drive_source, count)
         source_driver.restart()
-        second = drive_source(source_driver, count)
+        second = self._drive(source_driver, drive_source, count)
         committed = len(self._channel(source_driver).committed)
         assert second >= count and first + second <= committed, broken(
             "a source stopped and started again must work (the supervisor restarts in place)",
@@ -230,14 +244,14 @@ class SourceContract(ContractBase, LifecycleChecks):
         count = self.events_per_drive
         channel.script_failure(ChannelFailure.FULL)
         offered_from = len(recorder.seen)
-        refused = drive_source(source_driver, count)
+        refused = self._drive(source_driver, drive_source, count)
         self._keep_refusing(source_driver)
         accepted_while_full = source_driver.counters.get("EventAcceptedCount", 0)
         committed_while_full = len(channel.committed)
         offers = collections.Counter(_key(e) for e in recorder.seen[offered_from:])
         held = {k for k, n in offers.items() if n >= 2}  # retried: the source holds them
         channel.heal()
-        accepted = drive_source(source_driver, count)
+        accepted = self._drive(source_driver, drive_source, count)
         lost = self._settle(source_driver, held)
         committed = len(channel.committed)
         total = refused + accepted
@@ -296,6 +310,20 @@ def _check_accepted(driver: SourceDriver, channel: RecordingChannel, *, exact: b
     assert count == committed if exact else count <= committed, broken(
         "a source must count in EventAcceptedCount exactly the events the channel committed "
         "(Source.deliver does)", f"EventAcceptedCount {count}, channel committed {committed}")
+
+
+def _check_sent(driver: SourceDriver, channel: RecordingChannel) -> None:
+    """Every payload a ``Driven`` says was sent is in exactly one committed event's body."""
+    sent = [payload for driven in driver.driven for payload in driven.sent]
+    if not sent:
+        return
+    bodies = [e.body for e in channel.committed]
+    counts = {payload: sum(payload in body for body in bodies) for payload in sent}
+    missing = [p for p, n in counts.items() if n == 0]
+    twice = [p for p, n in counts.items() if n > 1]
+    assert not missing and not twice, broken(
+        "every payload the client sent must be committed exactly once (nothing lost, nothing "
+        "duplicated)", f"sent {len(sent)}; missing {missing[:5]!r}; more than once {twice[:5]!r}")
 
 
 def _recorder(driver: SourceDriver) -> RecordingInterceptor:
