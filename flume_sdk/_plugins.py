@@ -34,6 +34,7 @@ from flume_sdk._serializer import EventSerializer
 from flume_sdk._sink import Sink
 from flume_sdk._sink_processor import SinkProcessor
 from flume_sdk._source import Source
+from flume_sdk._unavailable import unavailable
 
 __all__ = ["PluginInfo", "PluginKind", "PluginRegistry", "default_registry", "load_plugin"]
 
@@ -127,12 +128,9 @@ class PluginRegistry:
         return infos[0]
 
     def _not_found(self, kind: PluginKind, type_name: str) -> PluginNotFoundError:
-        flume = _NOT_IMPLEMENTED.get(kind.label, {}).get(type_name.strip().lower())
-        if flume:
-            msg = (f"{kind.label} type {type_name!r} is Flume's {flume}, which flume-sdk does not "
-                   "implement yet (no installed plugin provides it); give a class as "
-                   "'package.module:Class' if you have one")
-            return PluginNotFoundError(msg, kind=kind.label, type_name=type_name)
+        reason = unavailable(kind.label, type_name)
+        if reason is not None:  # a Flume component we cannot offer: no did-you-mean
+            return PluginNotFoundError(reason, kind=kind.label, type_name=type_name)
         names = sorted({i.type_name for infos in self._by_kind[kind].values() for i in infos})
         short = [n for n in names if "." not in n]
         close = difflib.get_close_matches(type_name, names, n=1, cutoff=0.6) or \
@@ -174,23 +172,6 @@ def _import(info: PluginInfo) -> Any:
         raise PluginLoadError(msg, kind=info.kind.label, type_name=info.type_name,
                               distribution=info.origin) from exc
     return obj
-
-
-# Flume's types that no flume-sdk distribution provides yet: a did-you-mean would mislead.
-_NOT_IMPLEMENTED: dict[str, dict[str, str]] = {
-    "source": {"jms": "JMS source", "org.apache.flume.source.jms.jmssource": "JMS source",
-               "scribe": "Scribe source",
-               "org.apache.flume.source.scribe.scribesource": "Scribe source",
-               "org.apache.flume.source.twitter.twittersource": "Twitter source",
-               "avrolegacy": "legacy Avro source", "thriftlegacy": "legacy Thrift source"},
-    "sink": {"hive": "Hive sink", "hbase": "HBase sink", "hbase2": "HBase 2 sink",
-             "asynchbase": "AsyncHBase sink", "irc": "IRC sink", "http": "HTTP sink",
-             "elasticsearch": "ElasticSearch sink", "morphlinesolrsink": "MorphlineSolr sink",
-             "org.apache.flume.sink.solr.morphline.morphlinesolrsink": "MorphlineSolr sink",
-             "org.apache.flume.sink.kite.datasetsink": "Kite Dataset sink",
-             "org.apache.flume.sink.kudu.kudusink": "Kudu sink"},
-    "channel": {"spillablememory": "spillable memory channel", "jdbc": "JDBC channel"},
-}
 
 
 @cache

@@ -102,9 +102,9 @@ def test_validate_accepts_conf_dir_like_agent(tmp_path: Path) -> None:
 def test_every_error_is_reported_with_a_suggestion(tmp_path: Path) -> None:
     conf = tmp_path / "bad.conf"
     conf.write_text("""\
-a1.sources = r1 r2
+a1.sources = r1
 a1.channels = c1
-a1.sinks = k1
+a1.sinks = k1 k2
 a1.sources.r1.type = seqq
 a1.sources.r1.channels = c1
 a1.sources.r1.interceptor = i1
@@ -118,8 +118,8 @@ a1.sinkgroups.g1.sinks = k1
 a1.sinkgroups.g1.processor.type = failover
 a1.sinkgroups.g1.procesor.maxpenalty = 10
 a1.sinkgroups.g1.policy.backoff = true
-a1.sources.r2.type = jms
-a1.sources.r2.channels = c1
+a1.sinks.k2.type = hive
+a1.sinks.k2.channel = c1
 """)
     done = flume_ng("validate", "-f", str(conf))
     assert done.returncode == 1
@@ -131,7 +131,7 @@ a1.sources.r2.channels = c1
         (11, "a1.sinks.k1.channel", "defined channels: c1"),
         (15, "a1.sinkgroups.g1.procesor.maxpenalty", "did you mean 'processor.maxpenalty'?"),
         (16, "a1.sinkgroups.g1.policy.backoff", "a sink group's keys are sinks and processor.*"),
-        (17, "a1.sources.r2.type", "Flume's JMS source, which flume-sdk does not implement yet"),
+        (17, "a1.sinks.k2.type", "is not available in flume-sdk"),
     ]
     assert len(lines) == len(expected), done.stderr
     for line, (number, key, hint) in zip(lines, expected, strict=True):
