@@ -79,7 +79,7 @@ def test_sync_mode_other_than_hflush_or_hsync_is_refused(tmp_path: Path) -> None
                                          "hdfs.stateDir": str(tmp_path)})
 
 
-def test_hdfs_native_flush_is_a_no_op_and_hsync_makes_bytes_visible(
+def test_hdfs_native_flush_is_a_no_op_and_hsync_makes_bytes_visible_and_fsynced(
     hdfs_cluster: HdfsCluster,
 ) -> None:
     import hdfs_native
@@ -93,8 +93,12 @@ def test_hdfs_native_flush_is_a_no_op_and_hsync_makes_bytes_visible(
         writer.write(b"x" * 100)
         writer.flush()
         assert client.get_file_info(path).length == 0
+        fsyncs = hdfs_cluster.datanode_activity()["FsyncCount"]
         writer.hsync()
         assert client.get_file_info(path).length == 100
+        # The DataNode fsync-ed (its JMX values refresh every ~10 s).
+        wait_until(lambda: hdfs_cluster.datanode_activity()["FsyncCount"] > fsyncs,
+                   timeout=30, interval=0.5, what="the DataNode counting an fsync")
     finally:
         writer.close()
 
