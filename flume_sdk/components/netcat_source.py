@@ -41,7 +41,7 @@ class NetcatSourceSettings:
     max_connections: int = setting("max-connections", default=256, validator=at_least(1),
                                    help="concurrent clients served, one thread each; more get "
                                    "FAILED and are closed (RefusedConnectionCount)")
-    idle_timeout: float = setting("idle-timeout", default=60.0, validator=at_least(0.01),
+    idle_timeout: float = setting("idle-timeout", default=300.0, validator=at_least(0.01),
                                   help="seconds a client may go without sending a complete "
                                   "line (idle or dripping bytes) before it is disconnected")
 

@@ -37,6 +37,7 @@ _SERVER_MODULES = (
     "flume_testkit.servers.syslog_peers",
     "flume_testkit.servers.ganglia",
     "flume_testkit.servers.postgres",
+    "flume_testkit.servers.http_peer",
     "flume_testkit.servers.ircd",
     "flume_testkit.servers.activemq",
 )

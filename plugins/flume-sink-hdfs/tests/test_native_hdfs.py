@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from flume_sink_hdfs import HdfsEventSink
 from flume_sink_hdfs._native import NativeHdfsFileSystem
+from flume_testkit import wait_until
 from flume_testkit.servers.hdfs import HdfsCluster
 
 from flume_sdk import ConfigurationError, Event, PluginRegistry, Status
@@ -33,23 +34,26 @@ def _sink(cluster: HdfsCluster, base: str, state: Path, registry: PluginRegistry
     return HdfsEventSink.from_config("k1", settings, registry=registry)
 
 
-def _channel(count: int) -> MemoryChannel:
+def _started(cluster: HdfsCluster, state: Path, registry: PluginRegistry, count: int,
+             **props: str) -> tuple[HdfsEventSink, str]:
+    """A started sink under a fresh directory, its channel holding ``line-0``... ``line-<count-1>``."""
+    base = f"/native/{uuid.uuid4().hex[:8]}"
+    sink = _sink(cluster, base, state, registry, **props)
     channel = MemoryChannel.from_config("c1", {"capacity": "100", "keep-alive": "0"})
     channel.start()
     with channel.transaction() as tx:
         tx.put_batch([Event(b"line-%d" % i) for i in range(count)])
-    return channel
+    sink.set_channel(channel)
+    sink.start()
+    return sink, base
 
 
 @pytest.mark.parametrize("mode", ["hflush", "hsync"])
 def test_batches_go_to_one_open_file_each_readable_once_committed(
     hdfs_cluster: HdfsCluster, tmp_path: Path, serializer_registry: PluginRegistry, mode: str,
 ) -> None:
-    base = f"/native/{uuid.uuid4().hex[:8]}"
-    sink = _sink(hdfs_cluster, base, tmp_path, serializer_registry,
-                 **{"hdfs.syncMode": mode})
-    sink.set_channel(_channel(6))
-    sink.start()
+    sink, base = _started(hdfs_cluster, tmp_path, serializer_registry, 6,
+                          **{"hdfs.syncMode": mode})
     client = hdfs_cluster.client()
     try:
         assert isinstance(sink._require().fs.inner, NativeHdfsFileSystem)
@@ -93,3 +97,28 @@ def test_hdfs_native_flush_is_a_no_op_and_hsync_makes_bytes_visible(
         assert client.get_file_info(path).length == 100
     finally:
         writer.close()
+
+
+def test_a_full_file_is_closed_in_the_background_and_renamed_by_a_later_process(
+    hdfs_cluster: HdfsCluster, tmp_path: Path, serializer_registry: PluginRegistry,
+) -> None:
+    sink, base = _started(hdfs_cluster, tmp_path, serializer_registry, 6,
+                          **{"hdfs.rollCount": "2"})
+    client = hdfs_cluster.client()
+    try:
+        for _ in range(3):
+            assert sink.process() is Status.READY
+        wait_until(lambda: sink.process() is Status.BACKOFF and not sink.files_finishing,
+                   timeout=30, what="the rolled files closed and renamed")
+        names = sorted(client.list(base))
+        assert len(names) == 3 and not [n for n in names if n.endswith(".tmp")]
+        assert sorted(_read(client, f"{base}/{n}") for n in names) == \
+            [b"line-0\nline-1\n", b"line-2\nline-3\n", b"line-4\nline-5\n"]
+    finally:
+        sink.stop()
+
+
+def _read(client: object, path: str) -> bytes:
+    with client.read(path) as reader:  # type: ignore[attr-defined]
+        data: bytes = reader.read()
+    return data
