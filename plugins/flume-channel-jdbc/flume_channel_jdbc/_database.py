@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import json
 import os
 import queue
@@ -34,13 +35,27 @@ _CONNECT_TIMEOUT = 5
 _DELETE_CHUNK = 500  # SQLite's default limit is 32766 host parameters; stay well below it
 
 
+_encode_headers = json.JSONEncoder(separators=(",", ":")).encode
+_decode_headers = json.JSONDecoder().decode
+
+
 def encode_event(event: Event) -> tuple[str, bytes]:
     """Headers as compact ASCII JSON (any string survives), body as bytes."""
-    return json.dumps(event.headers, separators=(",", ":")), bytes(event.body)
+    headers = event.headers
+    return (_encode_headers(headers) if headers else "{}"), bytes(event.body)
 
 
 def decode_row(row: Row) -> Event:
-    return Event(bytes(row[2]), json.loads(row[1]))
+    text = row[1]
+    return Event(bytes(row[2]), _decode_headers(text) if text != "{}" else {})
+
+
+def _id_range(ids: Sequence[int]) -> tuple[int, int] | None:
+    """``(first, last)`` when ``ids`` are consecutive and ascending (the usual take)."""
+    if ids and ids[-1] - ids[0] + 1 == len(ids) and all(
+            b == a + 1 for a, b in itertools.pairwise(ids)):
+        return ids[0], ids[-1]
+    return None
 
 
 class Database(Protocol):
@@ -178,10 +193,14 @@ class SqliteDatabase:
                 if puts:
                     conn.executemany("INSERT INTO fl_event (fe_channel, fe_headers, fe_payload) "
                                      "VALUES (?, ?, ?)", [(self._channel, h, b) for h, b in puts])
-                for start in range(0, len(deletes), _DELETE_CHUNK):
-                    chunk = deletes[start:start + _DELETE_CHUNK]
-                    conn.execute(f"DELETE FROM fl_event WHERE fe_id IN ({','.join('?' * len(chunk))})",
-                                 chunk)
+                span = _id_range(deletes)
+                if span:
+                    conn.execute("DELETE FROM fl_event WHERE fe_id BETWEEN ? AND ?", span)
+                else:
+                    for start in range(0, len(deletes), _DELETE_CHUNK):
+                        chunk = deletes[start:start + _DELETE_CHUNK]
+                        marks = ",".join("?" * len(chunk))
+                        conn.execute(f"DELETE FROM fl_event WHERE fe_id IN ({marks})", chunk)
                 conn.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
@@ -339,7 +358,10 @@ class PostgresDatabase:
                                   "FROM STDIN") as copy:
                         for headers, body in puts:
                             copy.write_row((self._channel, headers, body))
-                if deletes:
+                span = _id_range(deletes)
+                if span:
+                    cur.execute("DELETE FROM flume.fl_event WHERE fe_id BETWEEN %s AND %s", span)
+                elif deletes:
                     cur.execute("DELETE FROM flume.fl_event WHERE fe_id = ANY(%s)", (list(deletes),))
             conn.commit()
 
