@@ -213,7 +213,7 @@ def _template_problems(s: HdfsSinkSettings) -> list[tuple[str, str]]:
             bad = "hdfs.timeZone" if "time zone" in str(exc) else \
                 "hdfs.roundValue" if "round" in str(exc) else key
             found.append((bad, str(exc)))
-    return found
+    return list(dict.fromkeys(found))  # a bad zone is one problem, not one per template
 
 
 def _location_problems(path: str) -> list[tuple[str, str]]:
