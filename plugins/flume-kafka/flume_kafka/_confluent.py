@@ -251,8 +251,12 @@ class ConfluentProducer:
         produce, count = producer.produce, 0
         for topic, value, key, headers, partition, stamp in records:
             try:
-                produce(topic, value, key, -1 if partition is None else partition,
-                        on_delivery=report, timestamp=stamp or 0, headers=headers)
+                if headers is None and stamp is None:
+                    produce(topic, value, key, -1 if partition is None else partition,
+                            on_delivery=report)
+                else:
+                    produce(topic, value, key, -1 if partition is None else partition,
+                            on_delivery=report, timestamp=stamp or 0, headers=headers)
             except BufferError:
                 self._produce_when_room(producer, topic, value, key, partition, report, stamp,
                                         headers)
