@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PLUGINS := $(sort $(wildcard plugins/flume-*))
 
-.PHONY: setup system-deps demo test lint bench clean
+.PHONY: setup system-deps demo test lint bench dist clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,14 @@ lint: setup
 	$(VENV)/bin/ruff check flume_sdk testkit plugins tests
 	$(VENV)/bin/mypy
 
+# Wheels of every distribution (kernel, testkit, plugins) in dist/, for a plugin kept outside
+# this repository: pip install dist/flume_sdk-*.whl dist/flume_testkit-*.whl
+dist: setup
+	rm -rf dist
+	$(PY) -m pip wheel -q --no-deps -w dist . ./testkit $(PLUGINS)
+
 bench: setup
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var dist

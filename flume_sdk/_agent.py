@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from flume_sdk._channel import Channel
@@ -145,7 +145,7 @@ class Agent:
                 handover.stop()
             self._handovers.clear()
 
-    def _start_pipeline(self, pipeline: Pipeline, reused: Iterable[Channel] = ()) -> None:
+    def _start_pipeline(self, pipeline: Pipeline, reused: Iterable[object] = ()) -> None:
         keep = {id(c) for c in reused}
         for channel in pipeline.channels.values():
             if id(channel) not in keep:
@@ -153,7 +153,8 @@ class Agent:
         for runner in pipeline.sink_runners:
             self._start_one(runner, runner.start)
         for source_runner in pipeline.source_runners:
-            self._start_one(source_runner.source, source_runner.start)
+            if id(source_runner) not in keep:
+                self._start_one(source_runner.source, source_runner.start)
 
     def _start_one(self, what: object, start: object) -> None:
         """Start; a failure is logged once (then with backoff) and shown in ``/health``."""
@@ -174,13 +175,14 @@ class Agent:
         for component in _components_of(what):
             plugin_manager().hook.flume_component_started(component=component)
 
-    def _stop_pipeline(self, pipeline: Pipeline, keep: Iterable[Channel] = ()) -> None:
+    def _stop_pipeline(self, pipeline: Pipeline, keep: Iterable[object] = ()) -> None:
+        kept = {id(c) for c in keep}
         for runner in pipeline.source_runners:
-            _quietly(runner.stop, runner.source)
-        self._drain(pipeline)
+            if id(runner) not in kept:
+                _quietly(runner.stop, runner.source)
+        self._drain(pipeline, kept)
         for sink_runner in pipeline.sink_runners:
             _quietly(sink_runner.stop, sink_runner.name)
-        kept = {id(c) for c in keep}
         for channel in pipeline.channels.values():
             if id(channel) in kept:
                 continue
@@ -189,15 +191,18 @@ class Agent:
                           "lost", channel.name, channel.size)
             _quietly(channel.stop, channel)
         for component in pipeline.components():
-            plugin_manager().hook.flume_component_stopped(component=component)
+            if id(component) not in kept:
+                plugin_manager().hook.flume_component_stopped(component=component)
 
-    def _drain(self, pipeline: Pipeline) -> None:
-        drained_by = {c.name for s in pipeline.sinks.values() for c in [s.channel]}
+    def _drain(self, pipeline: Pipeline, kept: Collection[int] = ()) -> None:
+        """Let sinks empty the channels that go away (kept ones keep their events)."""
+        drained_by = {c.name for s in pipeline.sinks.values() for c in [s.channel]
+                      if id(c) not in kept}
         deadline = self.clock.monotonic() + self.drain_timeout
         waiting = threading.Event()
         while self.clock.monotonic() < deadline:
             busy = [c for c in pipeline.channels.values() if c.name in drained_by and c.size]
-            if not busy and all(h.done for h in self._handovers):
+            if not busy and (kept or all(h.done for h in self._handovers)):
                 return
             self.clock.wait(waiting, 0.05)
 
@@ -250,10 +255,12 @@ class Agent:
             reused = [c for c in new.channels.values()
                       if old and old.channels.get(c.name) is c]
             handed: list[Channel] = []
+            sources = [r for r in new.source_runners if old and r in old.source_runners]
             if old:
                 handed = self._handed_over(old, new, reused)
-                self._stop_pipeline(old, keep=[*reused, *handed])
-            self._start_pipeline(new, reused)
+                self._stop_pipeline(old, keep=[*reused, *handed, *sources,
+                                               *(r.source for r in sources)])
+            self._start_pipeline(new, [*reused, *sources])
             self.pipeline = new
             self._hand_over(handed)
             self.generation += 1

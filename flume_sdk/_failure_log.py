@@ -41,7 +41,8 @@ def describe_error(error: BaseException | str) -> str:
     while current is not None and id(current) not in seen and len(parts) < 4:
         seen.add(id(current))
         text = " ".join(str(current).split())
-        parts.append(f"{type(current).__name__}: {text}" if text else type(current).__name__)
+        if not parts or not text or text not in parts[0]:
+            parts.append(f"{type(current).__name__}: {text}" if text else type(current).__name__)
         current = current.__cause__ or (None if current.__suppress_context__ else
                                          current.__context__)
     return parts[0] + "".join(f" (caused by {p})" for p in parts[1:])

@@ -112,7 +112,8 @@ def build_pipeline(
 
     Args:
         running: the pipeline being replaced on reload; its channels whose type and
-            properties did not change are reused as they are, queued events included.
+            properties did not change are reused as they are, queued events included, and
+            so are its sources whose keys did not change and whose channels are all reused.
 
     Raises:
         ConfigurationError: (strict mode) with every error found, including those
@@ -152,6 +153,8 @@ def _build_channels(build: _Build, pipeline: Pipeline) -> None:
 
 def _build_sources(build: _Build, pipeline: Pipeline) -> None:
     for name, conf in build.config.sources.items():
+        if _reuse_source(build, pipeline, name, conf):
+            continue
         channels = _source_channels(build, pipeline, conf)
         cls = build.load(PluginKind.SOURCE, conf, conf.type)
         props, locs = _own_properties(conf)
@@ -163,6 +166,28 @@ def _build_sources(build: _Build, pipeline: Pipeline) -> None:
         source.set_channel_processor(processor)
         pipeline.sources[name] = source
         pipeline.source_runners.append(SourceRunner(source, build.clock))
+
+
+def _reuse_source(build: _Build, pipeline: Pipeline, name: str, conf: ComponentConfig) -> bool:
+    """Keep a running source whose keys (interceptors and selector included) and channels did
+    not change: its clients stay connected across the reload."""
+    running = build.running
+    if running is None or name not in running.sources:
+        return False
+    previous_conf = running.config.sources.get(name)
+    if previous_conf is None or previous_conf.properties != conf.properties:
+        return False
+    names = conf.words("channels")
+    if not names or any(pipeline.channels.get(c) is None or
+                        pipeline.channels.get(c) is not running.channels.get(c) for c in names):
+        return False
+    source = running.sources[name]
+    runner = next((r for r in running.source_runners if r.source is source), None)
+    if runner is None:
+        return False
+    pipeline.sources[name] = source
+    pipeline.source_runners.append(runner)
+    return True
 
 
 def _source_channels(build: _Build, pipeline: Pipeline, conf: ComponentConfig) -> list[Channel]:

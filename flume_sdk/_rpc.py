@@ -51,10 +51,12 @@ class RpcSource(EventDrivenSource):
 
     A subclass implements :meth:`make_server`; its server calls :meth:`deliver_call`
     for each call (and replies as it says), :meth:`count_bad_input` when a connection
-    is dropped for bad input, and :meth:`count_connections` when their number changes.
+    is dropped for bad input, :meth:`count_connections` when their number changes and
+    :meth:`count_refused` when one is refused for being over the connection cap.
     """
 
     _server: RpcServer | None = None
+    counter_extra = ("RefusedConnectionCount",)
 
     def make_server(self) -> RpcServer:
         """A new, unstarted server for this source's settings."""
@@ -98,6 +100,10 @@ class RpcSource(EventDrivenSource):
     def count_connections(self, count: int) -> None:
         """The number of open connections changed."""
         self.counter.set("OpenConnectionCount", count)
+
+    def count_refused(self) -> None:
+        """A connection was refused: the source already serves ``max-connections``."""
+        self.counter.incr("RefusedConnectionCount")
 
 
 @attrs.frozen(kw_only=True, slots=False)

@@ -24,7 +24,9 @@ from flume_sdk._errors import ConfigurationError, Problem
 from flume_sdk._ganglia import GangliaReporter
 from flume_sdk._gc_tuning import DEFAULT_GC_THRESHOLD, tune_garbage_collector
 from flume_sdk._health_report import HealthPolicy
+from flume_sdk._log_format import LOG_FORMATS, LOG_LEVELS, configure_logging, level_from
 from flume_sdk._monitoring import MonitoringServer
+from flume_sdk._new_plugin import KINDS, new_plugin
 from flume_sdk._pipeline import build_pipeline
 from flume_sdk._plugins import PluginInfo, PluginRegistry, check_all, default_registry
 from flume_sdk._settings import SettingDoc, describe_settings
@@ -51,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
                        f"default {DEFAULT_GC_THRESHOLD}")
     agent.add_argument("--drain-timeout", type=float, default=5.0,
                        help="seconds sinks may keep draining on shutdown (default 5)")
+    agent.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, metavar="LEVEL",
+                       help="DEBUG, INFO, WARNING or ERROR (default: -Dflume.root.logger, else "
+                       "INFO); tracebacks are written only at DEBUG")
+    agent.add_argument("--log-format", choices=LOG_FORMATS, default="text",
+                       help="text (default) or json: one JSON object per line")
     validate = sub.add_parser("validate", help="check a configuration; exit 1 on any error")
     validate.add_argument("-n", "--name", help="only this agent (default: every agent)")
     _config_options(validate)
@@ -59,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     plugins.add_argument("--check", action="store_true", help="import each and report")
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
     sub.add_parser("version", help="print the version")
+    new = sub.add_parser("new-plugin", help="write a working plugin distribution with its "
+                         "contract test")
+    new.add_argument("kind", choices=KINDS, help="what the plugin provides")
+    new.add_argument("name", help="its type alias in flume.conf (lower case, e.g. mything)")
+    new.add_argument("-d", "--directory", type=Path, default=Path(),
+                     help="where to create flume-<kind>-<name>/ (default: here)")
     for ep in md.entry_points(group="flume_sdk.cli"):
         extra = sub.add_parser(ep.name, help=f"provided by {ep.value}", add_help=False)
         extra.add_argument("rest", nargs=argparse.REMAINDER)
@@ -90,8 +103,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     args = _parser().parse_args(argv)
     handler = {"agent": _agent, "validate": _validate, "plugins": _plugins,
-               "version": _version}[args.command]
+               "version": _version, "new-plugin": _new_plugin}[args.command]
     return handler(args)
+
+
+def _new_plugin(args: argparse.Namespace) -> int:
+    try:
+        target = new_plugin(args.kind, args.name, args.directory)
+    except ConfigurationError as exc:
+        print(f"flume-ng: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {target}\nnext: cd {target} && pip install -e '.[test]' && pytest")
+    return 0
 
 
 def _version(args: argparse.Namespace) -> int:
@@ -107,10 +130,6 @@ def _defines(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def _setup_logging(defines: dict[str, str]) -> None:
-    level = defines.get("flume.root.logger", "INFO,console").split(",")[0].upper()
-    logging.basicConfig(level=getattr(logging, level, logging.INFO), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s [%(threadName)s] %(name)s: %(message)s")
 
 
 def _resolve_files(files: list[Path], conf_dir: Path | None) -> list[Path]:
@@ -121,7 +140,7 @@ def _resolve_files(files: list[Path], conf_dir: Path | None) -> list[Path]:
 
 def _agent(args: argparse.Namespace) -> int:
     defines = _defines(args.defines)
-    _setup_logging(defines)
+    configure_logging(level_from(args.log_level, defines), args.log_format)
     tune_garbage_collector(args.gc_threshold)
     try:
         policy = HealthPolicy.from_properties(defines)

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import socket
 import threading
+import time
 from typing import Any, ClassVar
 
 import attrs
@@ -16,6 +17,7 @@ from flume_sdk import (
     Clock,
     Event,
     EventDrivenSource,
+    RateLimitedLog,
     at_least,
     in_range,
     setting,
@@ -37,7 +39,11 @@ class NetcatSourceSettings:
                                     help="reply OK (or FAILED: ...) per line")
     encoding: str = setting(default="utf-8", help="accepted for compatibility; bodies stay bytes")
     max_connections: int = setting("max-connections", default=256, validator=at_least(1),
-                                   help="concurrent clients served")
+                                   help="concurrent clients served, one thread each; more get "
+                                   "FAILED and are closed (RefusedConnectionCount)")
+    idle_timeout: float = setting("idle-timeout", default=60.0, validator=at_least(0.01),
+                                  help="seconds a client may go without sending a complete "
+                                  "line (idle or dripping bytes) before it is disconnected")
 
 
 class NetcatSource(EventDrivenSource):
@@ -50,6 +56,7 @@ class NetcatSource(EventDrivenSource):
 
     Settings: ClassVar[type] = NetcatSourceSettings
     settings: NetcatSourceSettings
+    counter_extra: ClassVar[tuple[str, ...]] = ("RefusedConnectionCount",)
 
     def __init__(self, name: str, settings: Any = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
         super().__init__(name, settings, clock=clock)
@@ -107,11 +114,21 @@ class NetcatSource(EventDrivenSource):
             backoff.succeeded()
             with self._lock:
                 if len(self._clients) >= self.settings.max_connections:
-                    client.close()
-                    self.counter.incr("GenericProcessingFail")
+                    self._refuse(client, backoff.log)
                     continue
                 self._clients.add(client)
             self._spawn(self._serve, f"{self.name}-client", client)
+
+    def _refuse(self, client: socket.socket, limited: RateLimitedLog) -> None:
+        limit = self.settings.max_connections
+        self.counter.incr("RefusedConnectionCount")
+        limited.warning("full", "%s: refused a client: max-connections = %d are open",
+                        self.name, limit)
+        with contextlib.suppress(OSError):
+            client.settimeout(0.5)
+            client.sendall(f"FAILED: too many connections ({self.name}.max-connections = "
+                           f"{limit}); retry later\n".encode())
+        client.close()
 
     def _serve(self, client: socket.socket) -> None:
         self.counter.incr("OpenConnectionCount")
@@ -130,7 +147,13 @@ class NetcatSource(EventDrivenSource):
         pending = b""
         discarding = False
         limit = self.settings.max_line_length
+        idle = self.settings.idle_timeout
+        last_line = time.monotonic()  # real time, as the socket timeouts
         while not self._stopping.is_set():
+            if time.monotonic() - last_line > idle:
+                log.debug("%s: closing a client without a complete line for %gs", self.name,
+                          idle)
+                return
             try:
                 chunk = client.recv(65536)
             except TimeoutError:
@@ -138,6 +161,8 @@ class NetcatSource(EventDrivenSource):
             if not chunk:
                 return
             *lines, pending = (pending + chunk).split(b"\n")
+            if lines:
+                last_line = time.monotonic()
             replies: list[bytes] = []
             events: list[Event] = []
             for line in lines:

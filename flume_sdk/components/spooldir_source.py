@@ -28,6 +28,7 @@ batch delivered again), never lead.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -142,6 +143,10 @@ class _Spooled:
     committed: Mark
     pending: list[Event] | None = None
     pending_mark: Mark = Mark()
+
+
+class _Swapped(Exception):
+    """A listed name no longer names the file that was listed."""
 
 
 def _identity(st: os.stat_result) -> dict[str, int]:
@@ -313,7 +318,10 @@ class SpoolDirectorySource(PollableSource):
             self._quarantine(path, reason, None)
             return None
         try:
-            stream: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed on completion or stop
+            stream = self._open_listed(path, st)
+        except _Swapped as exc:  # the name changed since it was listed: look again next time
+            log.warning("%s: %s; not read", self.name, exc)
+            return None
         except OSError as exc:
             self._quarantine(path, f"unreadable: {exc}", None)
             return None
@@ -325,6 +333,29 @@ class SpoolDirectorySource(PollableSource):
             return None
         log.info("%s: consuming %s from byte %d", self.name, path, spooled.committed.offset)
         return spooled
+
+    @staticmethod
+    def _open_listed(path: Path, st: os.stat_result) -> BinaryIO:
+        """Open ``path`` only if it is still the regular file listed (``st``, from lstat).
+
+        A symlink is never followed (``O_NOFOLLOW``), and the opened file must have the
+        listed device and inode, so a name swapped for a link to a file outside the spool
+        directory between the listing and the open is not read.
+        """
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(path, flags)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise _Swapped(f"{path} became a symbolic link after it was listed") from exc
+            raise
+        opened = os.fstat(fd)
+        if not stat_mod.S_ISREG(opened.st_mode) or \
+                (opened.st_dev, opened.st_ino) != (st.st_dev, st.st_ino):
+            os.close(fd)
+            msg = f"{path} is no longer the regular file that was listed"
+            raise _Swapped(msg)
+        return os.fdopen(fd, "rb")
 
     def _refusal(self, path: Path, st: os.stat_result) -> str | None:
         """Why ``path`` cannot be consumed (quarantine it), "" to skip it quietly, or None."""

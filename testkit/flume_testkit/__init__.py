@@ -10,10 +10,14 @@ from flume_testkit.channels import memory_channel, take_all
 from flume_testkit.clock import FakeClock
 from flume_testkit.drivers import (
     ChannelDriver,
+    Driven,
     DriverTimeout,
     LogRecorder,
+    RunnerThread,
     SinkDriver,
     SourceDriver,
+    commit_put,
+    commit_take,
     new_threads,
     run_in_thread,
 )
@@ -26,7 +30,7 @@ from flume_testkit.fakes import (
     RecordingTransaction,
     ScriptedSource,
 )
-from flume_testkit.net import closed_by_peer, udp_accepted
+from flume_testkit.net import closed_by_peer, connect_when_listening, udp_accepted
 from flume_testkit.waiting import wait_until
 
 if TYPE_CHECKING:
@@ -49,6 +53,7 @@ __all__ = [
     "ChannelDriver",
     "ChannelFailure",
     "ContractBase",
+    "Driven",
     "DriverTimeout",
     "EventFactory",
     "FakeClock",
@@ -58,6 +63,7 @@ __all__ = [
     "RecordingInterceptor",
     "RecordingSink",
     "RecordingTransaction",
+    "RunnerThread",
     "ScriptedSource",
     "SerializerContract",
     "SinkContract",
@@ -65,6 +71,9 @@ __all__ = [
     "SourceContract",
     "SourceDriver",
     "closed_by_peer",
+    "commit_put",
+    "commit_take",
+    "connect_when_listening",
     "copy_events",
     "event_ids",
     "memory_channel",

@@ -42,19 +42,31 @@ class EventFactory:
         """``count`` ordinary events, bodies ``b"<id>"``."""
         return [self.event(headers=headers) for _ in range(count)]
 
-    def edge_cases(self) -> dict[str, Event]:
-        """The events every component must carry intact, by name."""
+    def edge_cases_by_name(self) -> dict[str, Event]:
+        """The events every component must carry intact, by what each one tests."""
         return {
             "empty body": self.event(b""),
             "binary body": self.event(bytes(range(256))),
+            "NUL bytes in the body": self.event(b"a\x00b\x00\x00"),
+            "body ending in a newline": self.event(b"line\n"),
+            "body that is a CRLF": self.event(b"\r\n"),
+            "body with leading and trailing spaces": self.event(b"  padded  "),
             "non-ASCII header values": self.event(b"x", {"city": "Zürich", "kanji": "日本語 ✓"}),
+            "mixed-case header names": self.event(b"m", {"traceId": "T-1", "Content-Type": "a/b"}),
+            "header names with . - = and non-ASCII": self.event(
+                b"k", {"app.name": "a", "x-request-id": "r", "k=v": "eq", "größe": "groß"}),
             "empty header value": self.event(b"y", {"empty": ""}),
             "1 MiB body": self.event(bytes(i % 251 for i in range(ONE_MIB))),
             "many headers": self.event(b"z", {f"h{i}": str(i) for i in range(50)}),
         }
 
+    def edge_cases(self) -> list[Event]:
+        """The events every component must carry intact (see :meth:`edge_cases_by_name`)."""
+        return list(self.edge_cases_by_name().values())
+
     def edge_case_list(self) -> list[Event]:
-        return list(self.edge_cases().values())
+        """The same as :meth:`edge_cases` (kept for existing callers)."""
+        return self.edge_cases()
 
 
 def copy_events(events: Iterable[Event]) -> list[Event]:

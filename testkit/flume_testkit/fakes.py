@@ -275,6 +275,8 @@ class RecordingSink(BatchSink):
         delivered: every event written, in order.
         batches: every batch written.
         broken: while true, every write fails with ``EventDeliveryException``.
+        fail_after: when set, the destination accepts that many more events and then
+            fails part-way through a batch (see :meth:`break_destination_after`).
     """
 
     Settings: ClassVar[type] = RecordingSinkSettings
@@ -285,6 +287,7 @@ class RecordingSink(BatchSink):
         self.delivered: list[Event] = []
         self.batches: list[list[Event]] = []
         self.broken = False
+        self.fail_after: int | None = None
         self._script: deque[Outcome] = deque()
         self._pending_error: BaseException | None = None
 
@@ -295,8 +298,13 @@ class RecordingSink(BatchSink):
     def break_destination(self) -> None:
         self.broken = True
 
+    def break_destination_after(self, count: int) -> None:
+        """Accept ``count`` more events, then fail part-way through the batch."""
+        self.fail_after = count
+
     def heal_destination(self) -> None:
         self.broken = False
+        self.fail_after = None
 
     def process(self) -> Status:
         outcome = self._script.popleft() if self._script else Status.READY
@@ -312,6 +320,15 @@ class RecordingSink(BatchSink):
         if self.broken:
             msg = f"sink {self.name!r}: destination is broken (break_destination() was called)"
             raise EventDeliveryException(msg)
+        if self.fail_after is not None and self.fail_after < len(events):
+            accepted, self.fail_after = list(events[:self.fail_after]), 0
+            self.batches.append(accepted)
+            self.delivered.extend(accepted)
+            msg = (f"sink {self.name!r}: destination failed after {len(accepted)} of "
+                   f"{len(events)} event(s) (break_destination_after() was called)")
+            raise EventDeliveryException(msg)
+        if self.fail_after is not None:
+            self.fail_after -= len(events)
         self.batches.append(list(events))
         self.delivered.extend(events)
 

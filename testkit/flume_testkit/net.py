@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from flume_sdk import Source
 from flume_testkit.waiting import wait_until
 
-__all__ = ["closed_by_peer", "udp_accepted"]
+__all__ = ["closed_by_peer", "connect_when_listening", "udp_accepted"]
 
 
 def closed_by_peer(sock: socket.socket, timeout: float = 5.0) -> bool:
@@ -22,6 +22,19 @@ def closed_by_peer(sock: socket.socket, timeout: float = 5.0) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+def connect_when_listening(port: int, timeout: float = 30.0) -> socket.socket:
+    """A TCP connection to 127.0.0.1:``port`` once something listens there (``timeout`` also
+    becomes the socket's timeout)."""
+    box: list[socket.socket] = []
+
+    def connected() -> bool:
+        box.append(socket.create_connection(("127.0.0.1", port), timeout=timeout))
+        return True
+
+    wait_until(connected, timeout=timeout, what=f"a listener on 127.0.0.1:{port}")
+    return box[0]
 
 
 def udp_accepted(source: Source, port: int, datagrams: Sequence[bytes], *, events: int | None = None,

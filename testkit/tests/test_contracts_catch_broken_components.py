@@ -1,41 +1,19 @@
 """Each contract fails a deliberately broken component, naming the broken promise.
 
-Every case writes a small plugin test module with pytester, runs it in-process
-(the testkit registers itself through its pytest11 entry point), and checks
-the verdict and the message.
+Every case writes a small plugin test module and runs it through pytester
+(``plugin_run``, see conftest.py), then checks the verdict and the message.
 """
 
 from __future__ import annotations
 
-import textwrap
+from typing import TYPE_CHECKING
 
-import pytest
+if TYPE_CHECKING:
+    from conftest import PluginRun
 
 __all__: list[str] = []
 
 pytest_plugins = ["pytester"]
-
-_HEADER = """
-from __future__ import annotations
-import pytest
-from flume_sdk import *
-from flume_testkit import *
-from flume_testkit.fakes import RecordingChannelSettings
-"""
-
-
-def _run(pytester: pytest.Pytester, body: str, *args: str) -> pytest.RunResult:
-    pytester.makepyfile(test_plugin=_HEADER + textwrap.dedent(body))
-    # hypothesis' pytest plugin costs about a second per session; these runs do not need it
-    return pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:hypothesispytest",
-                                        "-q", *args)
-
-
-def _failed_with(result: pytest.RunResult, promise: str) -> None:
-    outcomes = result.parseoutcomes()
-    assert outcomes.get("failed", 0) >= 1, result.stdout.str()
-    result.stdout.fnmatch_lines([f"*contract broken: {promise}*"])
-
 
 LOSING_CHANNEL = """
 class LosingChannel(RecordingChannel):
@@ -53,15 +31,16 @@ class TestLosingChannel(ChannelContract):
 
 
 def test_channel_contract_fails_a_channel_that_loses_rolled_back_takes(
-    pytester: pytest.Pytester,
+    plugin_run: PluginRun,
 ) -> None:
-    result = _run(pytester, LOSING_CHANNEL, "-k", "rolled_back_take")
-    _failed_with(result, "a rolled-back take must return the events to the channel in order")
+    result = plugin_run(LOSING_CHANNEL, "-k", "rolled_back_take")
+    plugin_run.failed_with(
+        result, "a rolled-back take must return the events to the channel in order")
 
 
-def test_channel_contract_passes_the_recording_channel(pytester: pytest.Pytester) -> None:
+def test_channel_contract_passes_the_recording_channel(plugin_run: PluginRun) -> None:
     body = LOSING_CHANNEL.replace("LosingChannel.from_config", "RecordingChannel.from_config")
-    result = _run(pytester, body)
+    result = plugin_run(body)
     assert result.parseoutcomes().get("failed", 0) == 0, result.stdout.str()
 
 
@@ -98,16 +77,18 @@ class TestEagerSink(SinkContract):
 
 
 def test_sink_contract_fails_a_sink_that_commits_before_writing(
-    pytester: pytest.Pytester,
+    plugin_run: PluginRun,
 ) -> None:
-    result = _run(pytester, EAGER_SINK, "-k", "commits_only_after_the_write")
-    _failed_with(result, "a sink must commit its take only after the destination acknowledged "
+    result = plugin_run(EAGER_SINK, "-k", "commits_only_after_the_write")
+    plugin_run.failed_with(
+        result, "a sink must commit its take only after the destination acknowledged "
                  "the write")
 
 
-def test_sink_contract_fails_a_sink_that_loses_a_failed_batch(pytester: pytest.Pytester) -> None:
-    result = _run(pytester, EAGER_SINK, "-k", "failed_write_rolls_back")
-    _failed_with(result, "a failed write must roll back and keep every event in the channel")
+def test_sink_contract_fails_a_sink_that_loses_a_failed_batch(plugin_run: PluginRun) -> None:
+    result = plugin_run(EAGER_SINK, "-k", "failed_write_rolls_back")
+    plugin_run.failed_with(
+        result, "a failed write must roll back and keep every event in the channel")
 
 
 def _scripted_contract(cls: str) -> str:
@@ -147,14 +128,15 @@ class EagerSource(ScriptedSource):
 
 
 def test_source_contract_fails_a_source_that_acknowledges_before_commit(
-    pytester: pytest.Pytester,
+    plugin_run: PluginRun,
 ) -> None:
-    result = _run(pytester, EAGER_SOURCE, "-k", "while_the_channel_is_full")
-    _failed_with(result, "a source must never acknowledge events before the channel committed")
+    result = plugin_run(EAGER_SOURCE, "-k", "while_the_channel_is_full")
+    plugin_run.failed_with(
+        result, "a source must never acknowledge events before the channel committed")
 
 
-def test_source_contract_passes_the_scripted_source(pytester: pytest.Pytester) -> None:
-    result = _run(pytester, EAGER_SOURCE.replace("EagerSource.from_config",
+def test_source_contract_passes_the_scripted_source(plugin_run: PluginRun) -> None:
+    result = plugin_run(EAGER_SOURCE.replace("EagerSource.from_config",
                                                  "ScriptedSource.from_config"))
     assert result.parseoutcomes().get("failed", 0) == 0, result.stdout.str()
 
@@ -180,11 +162,11 @@ class OvercountingSource(ScriptedSource):
 
 
 def test_source_contract_fails_a_source_that_counts_accepted_before_commit(
-    pytester: pytest.Pytester,
+    plugin_run: PluginRun,
 ) -> None:
-    result = _run(pytester, OVERCOUNTING_SOURCE, "-k", "while_the_channel_is_full")
-    _failed_with(result, "a source must count in EventAcceptedCount exactly the events the "
-                 "channel committed")
+    result = plugin_run(OVERCOUNTING_SOURCE, "-k", "while_the_channel_is_full")
+    plugin_run.failed_with(result, "a source must count in EventAcceptedCount exactly the events "
+                           "the channel committed")
 
 
 SPLIT_INTERCEPTOR = """
@@ -204,10 +186,11 @@ class TestSplitInterceptor(InterceptorContract):
 
 
 def test_interceptor_contract_fails_an_interceptor_whose_batch_path_differs(
-    pytester: pytest.Pytester,
+    plugin_run: PluginRun,
 ) -> None:
-    result = _run(pytester, SPLIT_INTERCEPTOR, "-k", "filtered_map")
-    _failed_with(result, "intercept_batch(events) must equal [[]intercept(e) for e in events[]]")
+    result = plugin_run(SPLIT_INTERCEPTOR, "-k", "filtered_map")
+    plugin_run.failed_with(
+        result, "intercept_batch(events) must equal [[]intercept(e) for e in events[]]")
 
 
 TRUNCATING_SERIALIZER = """
@@ -227,10 +210,11 @@ class TestTruncating(SerializerContract):
 
 
 def test_serializer_contract_fails_a_serializer_that_rewrites_on_close(
-    pytester: pytest.Pytester,
+    plugin_run: PluginRun,
 ) -> None:
-    result = _run(pytester, TRUNCATING_SERIALIZER, "-k", "only_appends")
-    _failed_with(result, "flush() must push every written event to the stream and "
+    result = plugin_run(TRUNCATING_SERIALIZER, "-k", "only_appends")
+    plugin_run.failed_with(
+        result, "flush() must push every written event to the stream and "
                  "before_close() may only append")
 
 
@@ -252,11 +236,11 @@ class TestLeaky(ChannelContract):
 
 
 def test_lifecycle_checks_fail_a_component_that_leaves_a_thread_behind(
-    pytester: pytest.Pytester,
+    plugin_run: PluginRun,
 ) -> None:
-    """Takes about 5 s: the check gives a new thread that long to end before failing."""
-    result = _run(pytester, THREAD_LEAKING_CHANNEL, "-k", "no_threads_behind")
-    _failed_with(result, "stop() must end every thread the component started")
+    result = plugin_run(THREAD_LEAKING_CHANNEL, "-k", "no_threads_behind")
+    plugin_run.failed_with(
+        result, "stop() must end every thread the component started")
     result.stdout.fnmatch_lines(["*leaky-worker*"])
 
 
@@ -269,22 +253,22 @@ class TestSkips(ChannelContract):
 """
 
 
-def test_skip_contract_with_a_reason_skips_and_shows_the_reason(pytester: pytest.Pytester) -> None:
-    result = _run(pytester, SKIPPING.replace("REASON", "'ordering is per partition'"),
+def test_skip_contract_with_a_reason_skips_and_shows_the_reason(plugin_run: PluginRun) -> None:
+    result = plugin_run(SKIPPING.replace("REASON", "'ordering is per partition'"),
                   "-k", "fifo", "-rs")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*contract skipped: ordering is per partition*"])
 
 
-def test_skip_contract_without_a_reason_fails(pytester: pytest.Pytester) -> None:
-    result = _run(pytester, SKIPPING.replace("REASON", "'  '"), "-k", "fifo")
+def test_skip_contract_without_a_reason_fails(plugin_run: PluginRun) -> None:
+    result = plugin_run(SKIPPING.replace("REASON", "'  '"), "-k", "fifo")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*skipping a contract test needs a written reason*"])
 
 
-def test_skip_contract_naming_an_unknown_test_fails(pytester: pytest.Pytester) -> None:
+def test_skip_contract_naming_an_unknown_test_fails(plugin_run: PluginRun) -> None:
     body = SKIPPING.replace("test_takes_are_fifo", "test_takes_are_fifoo").replace(
         "REASON", "'typo'")
-    result = _run(pytester, body, "-k", "round_trip")
+    result = plugin_run(body, "-k", "round_trip")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*names 'test_takes_are_fifoo', which is not a contract test*"])

@@ -49,6 +49,10 @@ class TestRecordingSinkContract(SinkContract):
     def heal_destination(self) -> Callable[[Sink], None]:
         return lambda sink: sink.heal_destination()  # type: ignore[attr-defined]
 
+    @pytest.fixture
+    def break_destination_after(self) -> Callable[[Sink, int], None]:
+        return lambda sink, n: sink.break_destination_after(n)  # type: ignore[attr-defined]
+
 
 def _drive_scripted(driver: SourceDriver, count: int) -> int:
     source = driver.source

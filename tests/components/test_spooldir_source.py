@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import fastavro
 import pytest
@@ -427,3 +428,54 @@ def test_sigkill_mid_file_then_restart_loses_nothing_and_duplicates_at_most_a_ba
     duplicates = len(delivered) - len(expected)
     # One source batch (position not yet saved) plus one sink batch (written, not yet committed).
     assert duplicates <= 2 * batch, f"{duplicates} duplicated lines"
+
+
+class _SwappingSpoolSource(SpoolDirectorySource):
+    """The real source, with an attacker racing it: between the listing (lstat) and the open,
+    each listed name becomes a symlink to a file outside the spool directory; right after
+    the open, the name is a hard link to the listed file again, so any later check by name
+    sees the file that was listed."""
+
+    secret: Path
+    originals: dict[Path, Path]
+
+    def _ordered(self, found: list[tuple[Path, os.stat_result]]
+                 ) -> list[tuple[Path, os.stat_result]]:
+        for path, _ in found:
+            path.unlink()
+            path.symlink_to(self.secret)
+        return found
+
+    def _open_listed(self, path: Path, st: os.stat_result) -> BinaryIO:  # type: ignore[override]
+        try:
+            return super()._open_listed(path, st)
+        finally:
+            self._swap_back(path)
+
+    def _resume(self, path: Path, st: os.stat_result, stream: BinaryIO) -> Any:
+        self._swap_back(path)  # before the fix, the open happened in _open itself
+        return super()._resume(path, st, stream)
+
+    def _swap_back(self, path: Path) -> None:
+        if path.is_symlink():
+            path.unlink()
+            os.link(self.originals[path], path)
+
+
+def test_a_name_swapped_for_a_symlink_between_listing_and_open_is_never_read(
+    spool: Path, channel: MemoryChannel, tmp_path: Path
+) -> None:
+    secret = tmp_path / "outside-the-spool"
+    secret.write_bytes(b"a secret\n")
+    listed, keep = spool / "a.log", tmp_path / "a-log-kept"
+    listed.write_bytes(b"harmless\n")
+    os.link(listed, keep)
+    source = _SwappingSpoolSource.from_config("r1", {"spoolDir": str(spool)})
+    source.secret, source.originals = secret, {listed: keep}
+    source.set_channel_processor(ChannelProcessor(ReplicatingSelector([channel])))
+    source.start()
+    try:
+        source.process()
+    finally:
+        source.stop()
+    assert b"a secret" not in bodies(channel)

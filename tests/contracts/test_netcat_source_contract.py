@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import socket
 from collections.abc import Callable
 
 import pytest
-from flume_testkit import SourceContract, SourceDriver
+from flume_testkit import Driven, SourceContract, SourceDriver
 
 from flume_sdk import Source
 from flume_sdk.components.netcat_source import NetcatSource
@@ -14,11 +15,16 @@ from flume_sdk.components.netcat_source import NetcatSource
 __all__ = ["TestNetcatSourceContract", "send_lines"]
 
 
-def send_lines(driver: SourceDriver, count: int) -> int:
-    """Send ``count`` lines on one connection; return how many ``OK`` replies came back."""
+_DRIVES = itertools.count()
+
+
+def send_lines(driver: SourceDriver, count: int) -> Driven:
+    """Send ``count`` unique lines on one connection; the ``OK`` replies are the acknowledgements."""
     source = driver.source
     assert isinstance(source, NetcatSource)
-    payload = b"".join(f"line-{i}\n".encode() for i in range(count))
+    drive = next(_DRIVES)
+    lines = [f"line-{drive:04d}-{i:06d}".encode() for i in range(count)]
+    payload = b"".join(line + b"\n" for line in lines)
     with socket.create_connection(("127.0.0.1", source.port), timeout=5) as client:
         client.sendall(payload)
         replies = b""
@@ -27,7 +33,7 @@ def send_lines(driver: SourceDriver, count: int) -> int:
             if not chunk:
                 break
             replies += chunk
-    return sum(1 for line in replies.splitlines() if line == b"OK")
+    return Driven(sum(1 for line in replies.splitlines() if line == b"OK"), sent=lines)
 
 
 class TestNetcatSourceContract(SourceContract):
@@ -38,5 +44,5 @@ class TestNetcatSourceContract(SourceContract):
         return make
 
     @pytest.fixture
-    def drive_source(self) -> Callable[[SourceDriver, int], int]:
+    def drive_source(self) -> Callable[[SourceDriver, int], Driven]:
         return send_lines

@@ -91,3 +91,36 @@ def test_reload_removing_a_memory_channel_that_holds_events_is_refused_with_the_
         assert first is not None and first.channels["c1"].size == 500
     finally:
         agent.stop()
+
+
+def test_an_unchanged_source_keeps_its_clients_connected_across_a_reload(tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    agent, conf, port = _start(tmp_path, 10_000, first)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+            client.sendall(b"before\n")
+            assert client.recv(100) == b"OK\n"
+            conf.write_text(CONF.format(port=0, capacity=10_000, directory=second))
+            assert agent.reload() is True  # only the sink changed
+            client.sendall(b"after\n")
+            assert client.recv(100) == b"OK\n"
+        wait_until(lambda: _delivered(second) == [b"after"])
+        assert _delivered(first) == [b"before"]
+    finally:
+        agent.stop()
+
+
+def test_a_changed_source_is_restarted_by_a_reload(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    agent, conf, port = _start(tmp_path, 10_000, out)
+    try:
+        old = agent.pipeline.sources["r1"]  # type: ignore[union-attr]
+        conf.write_text(CONF.format(port=0, capacity=10_000, directory=out)
+                        + "a1.sources.r1.max-line-length = 100\n")
+        assert agent.reload() is True
+        assert agent.pipeline.sources["r1"] is not old  # type: ignore[union-attr]
+    finally:
+        agent.stop()

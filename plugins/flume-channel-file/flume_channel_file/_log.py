@@ -10,6 +10,7 @@ capacity) is :mod:`._admission`; reading uncached events back is :mod:`._reader`
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -28,6 +29,7 @@ from flume_channel_file._errors import (
     UnhealthyLogError,
 )
 from flume_channel_file._format import (
+    HEADER_SIZE,
     RECORD_HEADER,
     EventLike,
     encode_events,
@@ -169,8 +171,12 @@ class Log(Generic[E]):
         encoded = encode_events(events)
         crc = zlib.crc32(encoded)
         size = len(encoded) + _PUT_OVERHEAD
-        check_space([self.config.checkpoint_dir, *self.config.data_dirs],
-                    self.config.free_space, self.config.minimum_required_space, size)
+        try:
+            self._check_space(size)
+        except OutOfSpaceError:
+            if not self.reclaim():
+                raise
+            self._check_space(size)
         with self._lock:
             wait_for_capacity(n, self.config.capacity, self.config.keep_alive,
                               lambda: (self._queue.size, self._inflight), self._space)
@@ -227,9 +233,48 @@ class Log(Generic[E]):
             self._queue.push_front(ticket.slices)
             self._arrived.notify()
 
+    def _check_space(self, size: int) -> None:
+        check_space([self.config.checkpoint_dir, *self.config.data_dirs],
+                    self.config.free_space, self.config.minimum_required_space, size)
+
+    def reclaim(self) -> bool:
+        """When nothing is queued or in flight, roll the active segment and delete the old ones.
+
+        Returns whether a segment was rolled (space may have been given back).
+        """
+        if not self._roll_if_drained():
+            return False
+        self.checkpoint()
+        self.checkpoint()  # retention keeps what the previous checkpoint needed
+        return True
+
+    def _roll_if_drained(self) -> bool:
+        with self._lock:
+            writer = self._writer
+            if writer is None or self._queue.size or self._inflight or \
+                    writer.offset <= HEADER_SIZE or self._unhealthy is not None:
+                return False
+            with self._commits.exclusive():
+                try:  # the new segment first: if the disk is too full, nothing changes
+                    self._start_segment(writer.segment_id + 1)
+                except OSError:
+                    return False
+                try:
+                    writer.seal()
+                except OSError:  # it holds no live event and goes at the next checkpoints
+                    with contextlib.suppress(OSError):
+                        writer.close()
+            self._must_roll = False
+            return True
+
     # --------------------------------------------------------------- checkpoint
     def checkpoint(self) -> CheckpointData:
-        """Write a checkpoint, then delete segments nobody needs any more."""
+        """Write a checkpoint, then delete segments nobody needs any more.
+
+        A drained channel rolls its active segment first, so segments below ``maxFileSize``
+        are given back too (within two checkpoints).
+        """
+        self._roll_if_drained()
         with self._ckpt_mutex:
             with self._lock:
                 data, lsn = self._snapshot()

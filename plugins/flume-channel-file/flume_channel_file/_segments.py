@@ -10,12 +10,15 @@ SEAL record).
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import mmap
 import os
 import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import attrs
 
@@ -47,6 +50,8 @@ SEAL_RECORD = encode_record(RecordType.SEAL, b"")
 _NAME = re.compile(r"^log-(\d{12})\.seg$")
 _MAGIC_BYTES = RECORD_MAGIC.to_bytes(2, "little")
 _ZERO_CHUNK = 1 << 20
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+_SMALL_SPARSE = 64 << 20
 
 
 def segment_name(segment_id: int) -> str:
@@ -76,10 +81,17 @@ class SegmentWriter:
         self._chunk = chunk
         self.fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o644)
         self._allocated = 0
-        self._preallocate(HEADER_SIZE)
-        os.pwrite(self.fd, encode_segment_header(segment_id, first_seq), 0)
-        os.fdatasync(self.fd)
-        fsync_directory(path.parent)
+        try:
+            self._preallocate(HEADER_SIZE)
+            os.pwrite(self.fd, encode_segment_header(segment_id, first_seq), 0)
+            os.fdatasync(self.fd)
+            fsync_directory(path.parent)
+        except OSError:
+            # A full disk: leave no half-made (sparse) segment behind for the next start.
+            os.close(self.fd)
+            self.fd = -1
+            path.unlink(missing_ok=True)
+            raise
         self.offset = HEADER_SIZE
 
     @classmethod
@@ -139,8 +151,13 @@ class SegmentWriter:
         target = max(needed, min(self._allocated + self._chunk, self.max_size))
         try:
             os.posix_fallocate(self.fd, self._allocated, target - self._allocated)
-        except OSError:
-            if needed > os.fstat(self.fd).st_size:
+        except OSError as exc:
+            if exc.errno in _NO_SPACE:
+                # Short of space: reserve only what this record needs, or fail now rather
+                # than leave a sparse hole a later read could fault on.
+                os.posix_fallocate(self.fd, self._allocated, needed - self._allocated)
+                target = needed
+            elif needed > os.fstat(self.fd).st_size:  # no fallocate on this file system
                 os.ftruncate(self.fd, needed)
         self._allocated = target
 
@@ -198,7 +215,7 @@ def _scan_records(path: Path, scan: SegmentScan, start: int) -> Iterator[Record]
             scan.header_ok = False
             scan.end = 0
             return
-        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        with _readable(fh, size) as mm:
             magic, _version, _reserved, seg_id, first_seq = SEGMENT_HEADER.unpack_from(mm, 0)
             if magic != SEGMENT_MAGIC or seg_id != scan.segment_id:
                 scan.header_ok = False
@@ -208,7 +225,23 @@ def _scan_records(path: Path, scan: SegmentScan, start: int) -> Iterator[Record]
             yield from _walk(mm, scan, max(start, HEADER_SIZE), size)
 
 
-def _walk(mm: mmap.mmap, scan: SegmentScan, pos: int, size: int) -> Iterator[Record]:
+@contextlib.contextmanager
+def _readable(fh: BinaryIO, size: int) -> Iterator[Any]:
+    """The segment's bytes: mapped, or read when the file is sparse.
+
+    Touching a hole of a mapped file on a full file system (tmpfs) raises SIGBUS and kills
+    the process, so a sparse segment (one a full disk left half-allocated) is read
+    instead, when it is small enough to hold in memory.
+    """
+    st = os.fstat(fh.fileno())
+    if st.st_blocks * 512 < size and size <= _SMALL_SPARSE:
+        yield fh.read()
+        return
+    with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        yield mm
+
+
+def _walk(mm: bytes | mmap.mmap, scan: SegmentScan, pos: int, size: int) -> Iterator[Record]:
     scan.end = pos
     while True:
         record = _parse_at(mm, pos, size)
@@ -230,7 +263,7 @@ def _walk(mm: mmap.mmap, scan: SegmentScan, pos: int, size: int) -> Iterator[Rec
         pos = resume
 
 
-def _parse_at(mm: mmap.mmap, pos: int, size: int) -> Record | None:
+def _parse_at(mm: bytes | mmap.mmap, pos: int, size: int) -> Record | None:
     if pos + RECORD_HEADER.size > size:
         return None
     magic, rtype, _flags, length, crc = RECORD_HEADER.unpack_from(mm, pos)
@@ -245,7 +278,7 @@ def _parse_at(mm: mmap.mmap, pos: int, size: int) -> Record | None:
     return Record(pos, rtype, payload)
 
 
-def _zero_from(mm: mmap.mmap, pos: int, size: int) -> bool:
+def _zero_from(mm: bytes | mmap.mmap, pos: int, size: int) -> bool:
     while pos < size:
         chunk = mm[pos : pos + _ZERO_CHUNK]
         if chunk.count(0) != len(chunk):
@@ -254,7 +287,7 @@ def _zero_from(mm: mmap.mmap, pos: int, size: int) -> bool:
     return True
 
 
-def _last_nonzero(mm: mmap.mmap, pos: int, size: int) -> int:
+def _last_nonzero(mm: bytes | mmap.mmap, pos: int, size: int) -> int:
     end = pos
     while pos < size:
         chunk = mm[pos : pos + _ZERO_CHUNK]
@@ -265,7 +298,7 @@ def _last_nonzero(mm: mmap.mmap, pos: int, size: int) -> int:
     return end
 
 
-def _resync(mm: mmap.mmap, pos: int, size: int) -> int | None:
+def _resync(mm: bytes | mmap.mmap, pos: int, size: int) -> int | None:
     while True:
         found = mm.find(_MAGIC_BYTES, pos, size)
         if found < 0:

@@ -8,10 +8,11 @@ threads); takes are recorded the same way; a background thread writes a checkpoi
 
 from __future__ import annotations
 
+import errno
 import logging
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -39,6 +40,8 @@ __all__ = ["FileChannel", "FileChannelSettings", "FileTransaction"]
 
 log = logging.getLogger("flume_channel_file")
 _HOME = Path("~/.flume/file-channel").expanduser()
+MINIMUM_SPACE_FLOOR = 1_048_576
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 _TIMER_SLICE = 0.25  # real seconds the timer blocks at most before re-reading the clock
 
 
@@ -72,7 +75,8 @@ class FileChannelSettings:
     max_file_size: int = setting(default=2_146_435_071, validator=at_least(4096),
                                  help="bytes per log segment before a new one starts")
     minimum_required_space: int = setting(default=524_288_000, validator=at_least(0),
-                                          help="puts are refused below this many free bytes")
+                                          help="puts are refused below this many free bytes "
+                                          f"(at least {MINIMUM_SPACE_FLOOR}, as in Flume)")
     keep_alive: float = setting("keep-alive", default=3.0, validator=at_least(0),
                                 help="seconds a put waits for room when the channel is full")
     use_dual_checkpoints: bool = setting(default=False,
@@ -90,6 +94,18 @@ class FileChannelSettings:
     use_fast_replay: bool = setting("use-fast-replay", default=False,
                                     help="accepted for compatibility; replay is always fast")
     encryption: dict[str, str] = namespace("encryption.", help="not supported")
+
+    @property
+    def effective_minimum_space(self) -> int:
+        """``minimumRequiredSpace``, raised to Flume's 1 MiB floor."""
+        return max(self.minimum_required_space, MINIMUM_SPACE_FLOOR)
+
+    def warnings(self) -> Iterator[tuple[str, str]]:
+        if self.minimum_required_space < MINIMUM_SPACE_FLOOR:
+            yield ("minimumRequiredSpace",
+                   f"{self.minimum_required_space} is below the floor of {MINIMUM_SPACE_FLOOR} "
+                   "bytes (1 MiB, as in Flume); the floor is used, so the disk never fills "
+                   "to 0 under the channel")
 
     def problems(self) -> list[tuple[str, str]]:
         """Cross-key checks."""
@@ -172,6 +188,12 @@ class FileChannel(Channel):
             report = engine.open()
         except DirectoryInUseError as exc:
             raise ChannelException(f"{self.name}: {exc}") from exc
+        except OSError as exc:
+            dirs = ", ".join(str(d) for d in (self.settings.checkpoint_dir,
+                                               *self.settings.data_dirs))
+            msg = (f"file channel {self.name!r} cannot open its directories ({dirs}): {exc}; "
+                   "it starts by itself once they are writable and have space")
+            raise ChannelException(msg) from exc
         self._log = engine
         self.last_replay = report
         self._report(report)
@@ -189,7 +211,11 @@ class FileChannel(Channel):
             self._timer = None
         engine, self._log = self._log, None
         if engine is not None:
-            engine.close(checkpoint=self.settings.checkpoint_on_close)
+            try:
+                engine.close(checkpoint=self.settings.checkpoint_on_close)
+            except OSError as exc:  # a full disk: the log is closed; the next start replays it
+                log.error("%s: the checkpoint on stop failed (the next start replays the log "
+                          "instead): %s", self.name, exc)
         self.counter.set("Open", 0)
         self.counter.set("Closed", 1)
 
@@ -199,7 +225,7 @@ class FileChannel(Channel):
             checkpoint_dir=s.checkpoint_dir, data_dirs=s.data_dirs,
             backup_checkpoint_dir=s.backup_checkpoint_dir if s.use_dual_checkpoints else None,
             capacity=s.capacity, max_file_size=s.max_file_size,
-            minimum_required_space=s.minimum_required_space,
+            minimum_required_space=s.effective_minimum_space,
             fsync_per_transaction=s.fsync_per_transaction, keep_alive=s.keep_alive,
             free_space=self._free_space,
         )
@@ -244,11 +270,16 @@ class FileChannel(Channel):
                 self.counter.set("Unhealthy", 1)
                 log.error("%s: background sync failed: %s", self.name, exc)
 
-    def _map_error(self, exc: StorageError, what: str) -> ChannelException:
+    def _map_error(self, exc: Exception, what: str) -> ChannelException:
         self.counter.incr("EventPutErrorCount" if what == "put" else "EventTakeErrorCount")
         if not self.engine.healthy:
             self.counter.set("Unhealthy", 1)
         msg = f"{self.name}: {what} failed: {exc}"
+        if isinstance(exc, OutOfSpaceError) or getattr(exc, "errno", None) in _NO_SPACE or \
+                getattr(exc.__cause__, "errno", None) in _NO_SPACE:
+            msg += (f" (file channel {self.name!r}: free space in checkpointDir/dataDirs; puts "
+                    "resume by themselves once there is more than minimumRequiredSpace = "
+                    f"{self.settings.effective_minimum_space} bytes free)")
         if isinstance(exc, CapacityError):
             return ChannelFullException(msg)
         return ChannelException(msg)
@@ -286,13 +317,13 @@ class FileTransaction(Transaction):
         if self._puts:
             try:
                 engine.put(self._puts)
-            except (CapacityError, OutOfSpaceError, StorageError) as exc:
+            except (CapacityError, OutOfSpaceError, StorageError, OSError) as exc:
                 raise self.channel._map_error(exc, "put") from exc
             self._puts = []
         while self._tickets:
             try:
                 engine.commit_take(self._tickets[0])
-            except StorageError as exc:
+            except (StorageError, OSError) as exc:
                 raise self.channel._map_error(exc, "take commit") from exc
             self._tickets.pop(0)
 

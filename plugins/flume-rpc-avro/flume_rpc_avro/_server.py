@@ -25,7 +25,7 @@ from flume_rpc_avro._framing import FrameDecoder, encode_frame
 from flume_rpc_avro._ipfilter import IpFilter
 from flume_rpc_avro._protocol import PROTOCOL_MD5, AvroStatus
 from flume_rpc_avro._session import Call, ServerSession
-from flume_sdk import limit_asyncio_errors
+from flume_sdk import RateLimitedLog, limit_asyncio_errors
 
 __all__ = ["AvroRpcServer", "CallHandler", "ServerOptions"]
 
@@ -48,6 +48,8 @@ class ServerOptions:
     ip_filter: IpFilter | None = None
     max_frame_size: int = 64 * 1024 * 1024
     frame_timeout: float = 30.0
+    idle_timeout: float = 300.0
+    max_connections: int = 0
 
 
 class AvroRpcServer:
@@ -58,6 +60,7 @@ class AvroRpcServer:
         handler: runs each call in a worker thread.
         on_bad_input: told (peer, error) when a connection is closed for bad input.
         on_connections: told the number of open connections whenever it changes.
+        on_refused: told when a connection is closed for being over ``max_connections``.
         component: whose ``degraded`` conditions and name the loop's (rate-limited) error
             reports use, such as a failed ``accept()``; this server by default.
     """
@@ -70,14 +73,17 @@ class AvroRpcServer:
         on_bad_input: Callable[[str, Exception], None] = lambda peer, exc: None,
         on_connections: Callable[[int], None] = lambda n: None,
         component: Any = None,
+        on_refused: Callable[[], None] = lambda: None,
     ) -> None:
         self.options = options
         self.name = f"{options.host}:{options.port}"
         self.degraded: dict[str, str] = {}
         self._component = component if component is not None else self
+        self._limited = RateLimitedLog(_log)
         self._handler = handler
         self._on_bad_input = on_bad_input
         self._on_connections = on_connections
+        self._on_refused = on_refused
         self._known_hashes = {PROTOCOL_MD5}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -146,8 +152,12 @@ class AvroRpcServer:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)
         self._component.degraded.pop("accept", None)  # accepting works (again)
+        limit = self.options.max_connections
+        if limit and len(self._tasks) >= limit:
+            await self._refuse(writer)
+            return
+        self._tasks.add(task)
         self._on_connections(len(self._tasks))
         peer = _peer_name(writer)
         try:
@@ -169,6 +179,13 @@ class AvroRpcServer:
                 self._tasks.discard(task)
                 self._on_connections(len(self._tasks))
 
+    async def _refuse(self, writer: asyncio.StreamWriter) -> None:
+        self._on_refused()
+        self._limited.warning("full", "Avro RPC server on port %d refused a connection: it "
+                              "serves max-connections = %d already", self.port,
+                              self.options.max_connections)
+        await _close(writer)
+
     async def _allowed(self, writer: asyncio.StreamWriter) -> bool:
         ip_filter = self.options.ip_filter
         if ip_filter is None:
@@ -187,8 +204,10 @@ class AvroRpcServer:
         decoder = FrameDecoder(self.options.max_frame_size)
         inflater = Inflater() if self.options.deflate else None
         deflater = Deflater(6) if self.options.deflate else None
+        loop = asyncio.get_running_loop()
+        deadline: float | None = None  # when the frame being received must be complete
         while True:
-            data = await self._read(reader, decoder.has_partial_frame)
+            data = await self._read(reader, deadline)
             if not data:
                 if decoder.has_partial_frame:
                     msg = f"truncated Avro RPC frame: {peer} closed the connection mid-frame"
@@ -196,18 +215,34 @@ class AvroRpcServer:
                 return
             for chunk in inflater.decompress(data) if inflater else (data,):
                 for serial, payload in decoder.feed(chunk):
+                    deadline = None
                     frame = encode_frame(serial, await self._answer(session, payload))
                     writer.write(deflater.compress(frame) if deflater else frame)
                     await writer.drain()
+            if not decoder.has_partial_frame:
+                deadline = None
+            elif deadline is None:
+                deadline = loop.time() + self.options.frame_timeout
 
-    async def _read(self, reader: asyncio.StreamReader, mid_frame: bool) -> bytes:
-        if not mid_frame:
-            return await reader.read(CHUNK_SIZE)
-        timeout = self.options.frame_timeout
+    async def _read(self, reader: asyncio.StreamReader, deadline: float | None) -> bytes:
+        """The next bytes; b"" at the end, or after ``idle-timeout`` with no frame started.
+
+        Raises:
+            TimeoutError: a started frame was not complete by ``deadline`` (frame-timeout).
+        """
+        if deadline is None:
+            try:
+                return await asyncio.wait_for(reader.read(CHUNK_SIZE), self.options.idle_timeout)
+            except TimeoutError:
+                _log.debug("closing an Avro RPC connection idle for %gs (idle-timeout)",
+                           self.options.idle_timeout)
+                return b""
+        remaining = max(deadline - asyncio.get_running_loop().time(), 0.001)
         try:
-            return await asyncio.wait_for(reader.read(CHUNK_SIZE), timeout)
+            return await asyncio.wait_for(reader.read(CHUNK_SIZE), remaining)
         except TimeoutError:
-            msg = f"stalled Avro RPC client: no bytes for {timeout:g}s in the middle of a frame"
+            msg = (f"stalled Avro RPC client: a frame not complete within frame-timeout = "
+                   f"{self.options.frame_timeout:g}s of its first byte")
             raise TimeoutError(msg) from None
 
     async def _answer(self, session: ServerSession, payload: bytes) -> list[bytes]:

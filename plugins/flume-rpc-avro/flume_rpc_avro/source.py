@@ -50,7 +50,13 @@ class AvroSourceSettings(TlsServerSettings):
                                   validator=at_least(1024),
                                   help="largest request in bytes; larger ones close the connection")
     frame_timeout: float = setting("frame-timeout", default=30.0, validator=at_least(0.01),
-                                   help="seconds a client may stall in the middle of a frame")
+                                   help="seconds a client has to send a whole frame, from its "
+                                   "first byte")
+    idle_timeout: float = setting("idle-timeout", default=300.0, validator=at_least(0.01),
+                                  help="seconds a connection may stay idle between calls")
+    max_connections: int = setting("max-connections", default=500, validator=at_least(1),
+                                   help="connections served at once; more are closed at once "
+                                   "and counted in RefusedConnectionCount")
 
     def problems(self) -> Iterator[tuple[str, str]]:
         yield from super().problems()
@@ -69,7 +75,8 @@ class AvroSource(RpcSource):
 
     def make_server(self) -> AvroRpcServer:
         return AvroRpcServer(self._options(), self._handle, on_bad_input=self.count_bad_input,
-                             on_connections=self.count_connections, component=self)
+                             on_connections=self.count_connections, component=self,
+                             on_refused=self.count_refused)
 
     def _options(self) -> ServerOptions:
         s = self.settings
@@ -80,6 +87,7 @@ class AvroSource(RpcSource):
             ssl_context=s.server_ssl_context(self.name),
             ip_filter=IpFilter(rules) if rules is not None else None,
             max_frame_size=s.max_frame_size, frame_timeout=s.frame_timeout,
+            idle_timeout=s.idle_timeout, max_connections=s.max_connections,
         )
 
     def _handle(self, message: str, raw_events: list[dict[str, Any]]) -> AvroStatus:

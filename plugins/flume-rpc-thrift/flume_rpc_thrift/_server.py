@@ -2,9 +2,10 @@
 
 One thread accepts; each connection is served by a thread of its own running a
 :class:`ServerSession` with blocking sockets and timeouts, so a slow channel, a stalled
-or silent client or a bad frame holds up only its own connection. ``max_connections``
-(the source's ``threads``) bounds the connections served at once; further clients wait
-in the listen backlog until one closes. Bad input closes only that connection and is
+or silent client or a bad frame holds up only its own connection. ``threads`` (Flume's
+key) bounds the connections served at once, further clients waiting in the listen backlog
+until one closes; ``max_connections`` bounds them too, and a client beyond it is closed
+at once and reported to ``on_refused``. Bad input closes only that connection and is
 reported to ``on_bad_input``.
 """
 
@@ -39,6 +40,7 @@ class ServerOptions:
     port: int
     protocol: str = "compact"
     max_connections: int = 0
+    threads: int = 0
     ssl_context: ssl.SSLContext | None = None
     max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
     frame_timeout: float = 30.0
@@ -53,6 +55,7 @@ class ThriftRpcServer:
         handler: runs each call, on its connection's thread.
         on_bad_input: told (peer, error) when a connection is closed for bad input.
         on_connections: told the number of open connections whenever it changes.
+        on_refused: told when a connection is refused for being over ``max_connections``.
         accept_backoff: how a failed ``accept()`` (out of file descriptors...) is waited out
             and reported; by default it logs within limits for this server.
     """
@@ -65,6 +68,7 @@ class ThriftRpcServer:
         on_bad_input: Callable[[str, Exception], None] = lambda peer, exc: None,
         on_connections: Callable[[int], None] = lambda n: None,
         accept_backoff: AcceptBackoff | None = None,
+        on_refused: Callable[[], None] = lambda: None,
     ) -> None:
         self.options = options
         self._codec = codec(options.protocol)
@@ -74,6 +78,7 @@ class ThriftRpcServer:
         self._handler = handler
         self._on_bad_input = on_bad_input
         self._on_connections = on_connections
+        self._on_refused = on_refused
         self._listener: socket.socket | None = None
         self._wake: tuple[socket.socket, socket.socket] | None = None
         self._acceptor: threading.Thread | None = None
@@ -123,7 +128,7 @@ class ThriftRpcServer:
     def _accept_loop(self) -> None:
         assert self._listener is not None and self._wake is not None
         listener, wake = self._listener, self._wake[0]
-        while self._wait_for_a_slot():
+        while self._wait_for_a_thread():
             readable, _, _ = select.select([listener, wake], [], [])
             if wake in readable:
                 return
@@ -133,13 +138,28 @@ class ThriftRpcServer:
                 self._backoff.failed(exc, self._stopped)
                 continue
             self._backoff.succeeded()
+            if self._full():
+                self._refuse(conn)
+                continue
             self._spawn(conn, f"{address[0]}:{address[1]}")
 
-    def _wait_for_a_slot(self) -> bool:
-        limit = self.options.max_connections
+    def _wait_for_a_thread(self) -> bool:
+        limit = self.options.threads
         with self._changed:
             self._changed.wait_for(lambda: self._stopping or not limit or len(self._open) < limit)
             return not self._stopping
+
+    def _full(self) -> bool:
+        limit = self.options.max_connections
+        with self._changed:
+            return bool(limit) and len(self._open) >= limit
+
+    def _refuse(self, conn: socket.socket) -> None:
+        conn.close()
+        self._on_refused()
+        self._backoff.log.warning("full", "Thrift server on port %d refused a connection: it "
+                                  "serves max-connections = %d already", self.port,
+                                  self.options.max_connections)
 
     def _spawn(self, conn: socket.socket, peer: str) -> None:
         thread = threading.Thread(target=self._serve, args=(conn, peer),

@@ -2,22 +2,24 @@
 
 Sans threads and sockets of its own: :class:`ServerSession` is given a connected
 (possibly TLS) socket and serves it until the client closes it, or raises for bad
-input. Timeouts: ``frame_timeout`` while a frame is incomplete (and while an answer is
-being sent), ``idle_timeout`` between frames; a client that never completed a frame
-before ``idle_timeout`` counts as bad input, an idle client that did is closed quietly.
+input. Timeouts: ``frame_timeout`` is the deadline for a whole frame, from its first byte
+(and for sending an answer), so a client dripping a frame a byte at a time is closed too;
+``idle_timeout`` between frames; a client that never completed a frame before
+``idle_timeout`` counts as bad input, an idle client that did is closed quietly.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
+import time
 from collections.abc import Callable
 
 import attrs
+
 from flume_rpc_thrift._errors import StalledClientError, ThriftRpcError, UnknownMethodError
 from flume_rpc_thrift._framing import FrameDecoder, encode_frame
 from flume_rpc_thrift._messages import Codec, ThriftStatus
-
 from flume_sdk import Event
 
 __all__ = ["CallHandler", "ServerSession", "SessionLimits"]
@@ -66,22 +68,31 @@ class ServerSession:
             OSError: the connection broke.
         """
         decoder = FrameDecoder(self._limits.max_frame_size)
+        deadline: float | None = None  # when the frame being received must be complete
         while True:
-            data = self._receive(decoder.has_partial_frame)
+            data = self._receive(deadline)
             if data is None:
                 return
             for payload in decoder.feed(data):
+                deadline = None
                 self._send(self._answer(payload))
+            if not decoder.has_partial_frame:
+                deadline = None
+            elif deadline is None:
+                deadline = time.monotonic() + self._limits.frame_timeout
 
-    def _receive(self, mid_frame: bool) -> bytes | None:
+    def _receive(self, deadline: float | None) -> bytes | None:
         limits = self._limits
-        self._sock.settimeout(limits.frame_timeout if mid_frame else limits.idle_timeout)
+        mid_frame = deadline is not None
+        timeout = max(deadline - time.monotonic(), 0.001) if deadline is not None \
+            else limits.idle_timeout
+        self._sock.settimeout(timeout)
         try:
             data = self._sock.recv(_CHUNK)
         except TimeoutError:
             if mid_frame:
-                msg = (f"stalled Thrift client {self._peer}: no bytes for "
-                       f"{limits.frame_timeout:g}s in the middle of a frame (frame-timeout)")
+                msg = (f"stalled Thrift client {self._peer}: a frame not complete within "
+                       f"frame-timeout = {limits.frame_timeout:g}s of its first byte")
                 raise StalledClientError(msg) from None
             if not self.calls:
                 msg = (f"silent Thrift client {self._peer}: no call within "

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 import attrs
-from flume_rpc_thrift._messages import PROTOCOLS
 
+from flume_rpc_thrift._messages import PROTOCOLS
 from flume_sdk import one_of, setting
 
 __all__ = ["ThriftCommonSettings"]

@@ -42,7 +42,11 @@ class ThriftSourceSettings(ThriftCommonSettings, TlsServerSettings):
     bind: str = setting(required=True, help="address to listen on")
     port: int = setting(required=True, validator=in_range(0, 65535), help="TCP port (0 = any)")
     threads: int = setting(default=0, validator=at_least(0),
-                           help="connections served at once, one thread each (0 = unlimited)")
+                           help="connections served at once, one thread each; more wait in "
+                           "the listen backlog (0 = up to max-connections)")
+    max_connections: int = setting("max-connections", default=500, validator=at_least(1),
+                                   help="connections (and threads) served at once; more are "
+                                   "closed at once and counted in RefusedConnectionCount")
     agent_principal: str = setting("agent-principal", default="",
                                    help="accepted with a warning (no Kerberos)")
     agent_keytab: str = setting("agent-keytab", default="",
@@ -51,7 +55,8 @@ class ThriftSourceSettings(ThriftCommonSettings, TlsServerSettings):
                                   validator=at_least(1024),
                                   help="largest frame in bytes; larger ones close the connection")
     frame_timeout: float = setting("frame-timeout", default=30.0, validator=at_least(0.01),
-                                   help="seconds a client may stall in the middle of a frame")
+                                   help="seconds a client has to send a whole frame, from its "
+                                   "first byte (and to read an answer)")
     idle_timeout: float = setting("idle-timeout", default=300.0, validator=at_least(0.01),
                                   help="seconds a connection may stay idle between calls")
 
@@ -68,12 +73,14 @@ class ThriftSource(RpcSource):
     def make_server(self) -> ThriftRpcServer:
         return ThriftRpcServer(self._options(), self._handle, on_bad_input=self.count_bad_input,
                                on_connections=self.count_connections,
-                               accept_backoff=AcceptBackoff(self, log, clock=self.clock))
+                               accept_backoff=AcceptBackoff(self, log, clock=self.clock),
+                               on_refused=self.count_refused)
 
     def _options(self) -> ServerOptions:
         s = self.settings
         return ServerOptions(
-            host=s.bind, port=s.port, protocol=s.protocol, max_connections=s.threads,
+            host=s.bind, port=s.port, protocol=s.protocol,
+            max_connections=s.max_connections, threads=s.threads,
             ssl_context=s.server_ssl_context(self.name), max_frame_size=s.max_frame_size,
             frame_timeout=s.frame_timeout, idle_timeout=s.idle_timeout,
         )

@@ -31,6 +31,7 @@ from flume_sdk import fsync_directory
 
 __all__ = [
     "BoundedFileSystem",
+    "ClientCalls",
     "FileSystem",
     "FileSystemError",
     "FileSystemPermissionError",
@@ -39,6 +40,7 @@ __all__ = [
     "FileSystemUnavailableError",
     "LocalFileSystem",
     "WebHdfsFileSystem",
+    "refusal",
 ]
 
 T = TypeVar("T")
@@ -108,7 +110,7 @@ class FileSystem(Protocol):
         ...
 
     def release(self, path: str) -> None:
-        """Forget any handle kept open for ``path`` (before a rename)."""
+        """Close any handle kept open for ``path`` (before a rename)."""
         ...
 
     def close(self) -> None:
@@ -220,7 +222,43 @@ class LocalFileSystem:
 # -- WebHDFS ----------------------------------------------------------------------------------
 
 
-class WebHdfsFileSystem:
+def refusal(where: str, text: str, name: str = "", *, operation: str, path: str,
+            user: str) -> FileSystemError | None:
+    """The NameNode's permission or safe-mode refusal in ``text``, as our error; else None."""
+    if name == "AccessControlException" or "AccessControlException" in text or \
+            "Permission denied" in text:
+        msg = (f"{where} was refused, permission denied: {text}; grant the user write "
+               f"access (hdfs dfs -chown/-chmod) or set hdfs.user")
+        return FileSystemPermissionError(msg, operation=operation, path=path, user=user)
+    if name == "SafeModeException" or "SafeModeException" in text or \
+            "safe mode" in text.lower():
+        msg = (f"{where} was refused, the NameNode is in safe mode: {text}; writes resume "
+               "when it leaves safe mode (hdfs dfsadmin -safemode leave)")
+        return FileSystemSafeModeError(msg, operation=operation, path=path, user=user)
+    return None
+
+
+class ClientCalls:
+    """Runs a client call and turns what it raises into a :class:`FileSystemError`."""
+
+    def _wrap(self, operation: str, path: str, exc: Exception) -> FileSystemError:
+        raise NotImplementedError
+
+    def _around(self) -> contextlib.AbstractContextManager[object]:
+        """What every call runs inside (nothing here)."""
+        return contextlib.nullcontext()
+
+    def _call(self, operation: str, path: str, fn: Callable[[], T]) -> T:
+        try:
+            with self._around():
+                return fn()
+        except FileSystemError:
+            raise
+        except Exception as exc:
+            raise self._wrap(operation, path, exc) from exc
+
+
+class WebHdfsFileSystem(ClientCalls):
     """HDFS over WebHDFS with the ``hdfs`` client, as ``user`` (no Kerberos).
 
     Args:
@@ -253,25 +291,11 @@ class WebHdfsFileSystem:
             msg = f"{where} failed, NameNode or DataNode unreachable: {text}"
             return FileSystemUnavailableError(msg, operation=operation, path=path,
                                               user=self.user)
-        if name == "AccessControlException" or "Permission denied" in text:
-            msg = (f"{where} was refused, permission denied: {text}; grant the user write "
-                   f"access (hdfs dfs -chown/-chmod) or set hdfs.user")
-            return FileSystemPermissionError(msg, operation=operation, path=path,
-                                             user=self.user)
-        if name == "SafeModeException" or "safe mode" in text.lower():
-            msg = (f"{where} was refused, the NameNode is in safe mode: {text}; writes resume "
-                   "when it leaves safe mode (hdfs dfsadmin -safemode leave)")
-            return FileSystemSafeModeError(msg, operation=operation, path=path, user=self.user)
+        refused = refusal(where, text, name, operation=operation, path=path, user=self.user)
+        if refused is not None:
+            return refused
         return FileSystemError(f"{where} failed: {name or type(exc).__name__}: {text}",
                                operation=operation, path=path, user=self.user)
-
-    def _call(self, operation: str, path: str, fn: Callable[[], T]) -> T:
-        try:
-            return fn()
-        except FileSystemError:
-            raise
-        except Exception as exc:
-            raise self._wrap(operation, path, exc) from exc
 
     def create(self, path: str, data: bytes) -> None:
         self._call("create", path, lambda: self._client.write(path, data=data, overwrite=False))
@@ -380,7 +404,7 @@ class BoundedFileSystem:
         self._run("delete", path, self.inner.delete, path)
 
     def release(self, path: str) -> None:
-        self.inner.release(path)
+        self._run("close", path, self.inner.release, path)
 
     def close(self) -> None:
         """Stop the pool without waiting for hung calls, then release the inner handles."""

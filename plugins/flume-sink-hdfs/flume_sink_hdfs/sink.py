@@ -1,4 +1,4 @@
-"""``hdfs``: Flume's HDFSEventSink, bucketed rolling files on HDFS (WebHDFS) or locally.
+"""``hdfs``: Flume's HDFSEventSink, bucketed rolling files on HDFS or locally.
 
 Each event goes to the bucket named by ``hdfs.path`` and ``hdfs.filePrefix``
 with their escapes resolved (``/logs/%{app}/%Y-%m-%d``). A bucket's file is
@@ -7,8 +7,9 @@ after ``hdfs.rollCount`` events, ``hdfs.rollSize`` body bytes, ``hdfs.rollInterv
 seconds, ``hdfs.idleTimeout`` seconds without writes, on eviction beyond
 ``hdfs.maxOpenFiles``, and at stop.
 
-Every batch is appended durably (a WebHDFS CREATE/APPEND that returned, or
-``fsync`` on ``file://``) before the channel transaction commits. When a batch
+Every batch is appended durably (``hsync`` on the file kept open on ``hdfs://``,
+a WebHDFS CREATE/APPEND that returned on ``webhdfs://``, ``fsync`` on
+``file://``) before the channel transaction commits. When a batch
 fails, what it already wrote is cut back, so the retry does not repeat it. Every
 in-use file and every batch (its files, offsets, lengths and the events'
 fingerprint) is journaled in ``hdfs.stateDir`` before it is written; at start a
@@ -16,9 +17,10 @@ batch a kill -9 interrupted is either cut out of its files or, when it was
 complete, its redelivery by the channel is committed without being written
 again. Then the files the earlier run left open are renamed as they are.
 
-Filesystems: ``hdfs://nn:8020/path`` (through WebHDFS at ``hdfs.webhdfs.url``,
-default ``http://nn:50070``), ``webhdfs://nn:50070/path``, and ``file:///path``
-or a bare path (the local filesystem, the embedded default).
+Filesystems: ``hdfs://nn:8020/path`` (HDFS's native protocol through
+``hdfs-native``; truncates go to WebHDFS at ``hdfs.webhdfs.url``, default
+``http://nn:50070``), ``webhdfs://nn:50070/path`` (WebHDFS only), and
+``file:///path`` or a bare path (the local filesystem, the embedded default).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import collections
 import getpass
 import hashlib
 import logging
+import os
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -74,6 +77,7 @@ from flume_sink_hdfs._journal import (
     OpenFileEntry,
     safe_writer_id,
 )
+from flume_sink_hdfs._native import SYNC_MODES, NativeHdfsFileSystem
 
 __all__ = ["HdfsEventSink", "HdfsSinkSettings", "fingerprint", "split_location"]
 
@@ -149,15 +153,21 @@ class HdfsSinkSettings:
                                help="tries to close/rename a file; 0 = until it works")
     retry_interval: float = setting("hdfs.retryInterval", default=180.0, validator=at_least(0),
                                     help="seconds between close tries")
-    proxy_user: str = setting("hdfs.proxyUser", default="", help="WebHDFS doas user")
+    proxy_user: str = setting("hdfs.proxyUser", default="",
+                              help="the user writes run as (doas), the real user being hdfs.user")
+    sync_mode: str = setting("hdfs.syncMode", default="hflush", validator=one_of(*SYNC_MODES),
+                             help="what makes a batch durable on hdfs://: hflush or hsync; "
+                                  "hdfs-native has only hsync, which both run")
     kerberos_principal: str = setting("hdfs.kerberosPrincipal", default="",
-                                      help="not supported (WebHDFS without SPNEGO)")
+                                      help="not supported (refused with the reason)")
     kerberos_keytab: str = setting("hdfs.kerberosKeytab", default="",
-                                   help="not supported (WebHDFS without SPNEGO)")
+                                   help="not supported (refused with the reason)")
     webhdfs_url: str = setting("hdfs.webhdfs.url", default="", aliases=("hdfs.namenode.http",),
                                help="NameNode WebHDFS address for hdfs:// paths "
                                     "(default http://<namenode host>:50070)")
-    user: str = setting("hdfs.user", default="", help="WebHDFS user.name; default: OS user")
+    user: str = setting("hdfs.user", default="",
+                        help="the user HDFS calls run as; default: HADOOP_USER_NAME, else the "
+                             "OS user")
     writer_id: str = setting("hdfs.writerId", default="",
                              help="this sink's identity in its journal; default: component name")
     state_dir: Path = setting("hdfs.stateDir", default=_DEFAULT_STATE_DIR,
@@ -173,7 +183,9 @@ class HdfsSinkSettings:
         found += _codec_problems(self)
         found += _template_problems(self)
         found += _location_problems(self.path)
-        found += [(key, "Kerberos is not supported; use an unsecured WebHDFS or hdfs.proxyUser")
+        found += [(key, "Kerberos is not supported: the WebHDFS client has no SPNEGO and the "
+                        "native client's Kerberos is untested here (no KDC); use an unsecured "
+                        "cluster or hdfs.proxyUser")
                   for key, value in zip(_UNSUPPORTED, (self.kerberos_principal,
                                                        self.kerberos_keytab), strict=True)
                   if value]
@@ -353,17 +365,22 @@ class HdfsEventSink(BatchSink):
             orphans, self._orphans = self._orphans, []
             self._recover(orphans)
 
-    def _filesystem(self) -> LocalFileSystem | WebHdfsFileSystem:
+    def _filesystem(self) -> LocalFileSystem | WebHdfsFileSystem | NativeHdfsFileSystem:
         s = self.settings
         timeout = s.call_timeout / 1000.0
-        user = s.user or getpass.getuser()
+        user = s.user or os.environ.get("HADOOP_USER_NAME") or getpass.getuser()
         if self._scheme == "webhdfs":
             return WebHdfsFileSystem(f"http://{self._authority}", user, timeout=timeout,
                                      proxy_user=s.proxy_user)
         if self._scheme == "hdfs" or (self._scheme == "" and s.webhdfs_url):
             host = self._authority.split(":")[0] or "localhost"
             url = s.webhdfs_url or f"http://{host}:50070"
-            return WebHdfsFileSystem(url, user, timeout=timeout, proxy_user=s.proxy_user)
+            webhdfs = WebHdfsFileSystem(url, user, timeout=timeout, proxy_user=s.proxy_user)
+            if self._scheme == "":
+                return webhdfs
+            return NativeHdfsFileSystem(f"hdfs://{self._authority or host}", user,
+                                        timeout=timeout, webhdfs=webhdfs,
+                                        proxy_user=s.proxy_user)
         return LocalFileSystem()
 
     def _new_format(self) -> FileFormat:

@@ -1,5 +1,10 @@
 """kill -9 of a real agent (file channel -> hdfs sink) at every step of a batch: nothing twice.
 
+On ``file://`` and on the real HDFS through ``hdfs://`` (hdfs-native, the file
+open across batches: the restart recovers its lease and truncates it to the
+journaled length) at every step; through ``webhdfs://`` at the torn append and
+after the append.
+
 The events are put into a file channel first; an agent (``flume-ng agent``, no
 source) drains it into the hdfs sink with ``FLUME_HDFS_SINK_CRASH_AT`` set, so
 it SIGKILLs itself at one step of its third batch. A second agent on the same
@@ -118,9 +123,11 @@ def test_kill_9_at_each_step_writes_every_event_once_to_file(
         (tmp_path / "agent-2.log").read_text() if point == "after-append" else True
 
 
-@pytest.mark.parametrize("point", ["mid-append", "after-append"])
+@pytest.mark.parametrize(("scheme", "point"), [
+    *[("hdfs", p) for p in ("before-append", "mid-append", "after-append", "after-commit")],
+    ("webhdfs", "mid-append"), ("webhdfs", "after-append")])
 def test_kill_9_writes_every_event_once_to_hdfs(
-    hdfs_cluster: object, tmp_path: Path, point: str,
+    hdfs_cluster: object, tmp_path: Path, scheme: str, point: str,
 ) -> None:
     import uuid
 
@@ -139,8 +146,10 @@ def test_kill_9_writes_every_event_once_to_hdfs(
                     out[f"{directory}/{name}"] = reader.read()
         return out
 
+    root = hdfs_cluster.namenode_uri if scheme == "hdfs" else \
+        f"webhdfs://127.0.0.1:{hdfs_cluster.http_port}"
     bodies = _crash_then_finish(tmp_path, {
-        "hdfs.path": f"{hdfs_cluster.namenode_uri}{base}/%{{app}}",
+        "hdfs.path": f"{root}{base}/%{{app}}",
         "hdfs.webhdfs.url": hdfs_cluster.webhdfs_url, "hdfs.user": "root"}, point,
         lambda: _lines(files()))
 

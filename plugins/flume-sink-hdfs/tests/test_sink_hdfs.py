@@ -1,5 +1,7 @@
 """The hdfs sink against a real NameNode + DataNode (Hadoop 2.7.3): writes, formats, faults.
 
+Every test that takes ``make_sink`` runs twice: on ``hdfs://`` (the native client,
+files kept open, hsync per batch) and on ``webhdfs://`` (one APPEND per batch).
 Uses the testkit's session-scoped ``hdfs_cluster`` (skips when Java is absent).
 Each test writes under its own directory and restores any fault it injects.
 """
@@ -30,13 +32,15 @@ def base() -> str:
     return f"/flume/{uuid.uuid4().hex[:10]}"
 
 
-@pytest.fixture
-def make_sink(hdfs_cluster: HdfsCluster, tmp_path: Path,
-              serializer_registry: PluginRegistry) -> Iterator[MakeSink]:
+@pytest.fixture(params=["hdfs", "webhdfs"])
+def make_sink(hdfs_cluster: HdfsCluster, tmp_path: Path, serializer_registry: PluginRegistry,
+              request: pytest.FixtureRequest) -> Iterator[MakeSink]:
     sinks: list[HdfsEventSink] = []
+    root = hdfs_cluster.namenode_uri if request.param == "hdfs" else \
+        f"webhdfs://127.0.0.1:{hdfs_cluster.http_port}"
 
     def make(path: str, events: list[Event], **props: str) -> HdfsEventSink:
-        settings = {"hdfs.path": f"{hdfs_cluster.namenode_uri}{path}",
+        settings = {"hdfs.path": f"{root}{path}",
                     "hdfs.webhdfs.url": hdfs_cluster.webhdfs_url, "hdfs.user": "root",
                     "hdfs.fileType": "DataStream", "hdfs.rollCount": "0", "hdfs.rollSize": "0",
                     "hdfs.rollInterval": "0", "hdfs.callTimeout": "10000",
@@ -90,17 +94,6 @@ def test_datastream_files_are_rolled_and_renamed_on_hdfs(
     assert [name.startswith("FlumeData.") and not name.endswith(".tmp") for name in files] == \
         [True, True]
     assert b"".join(files.values()) == b"".join(b"line-%02d\n" % i for i in range(10))
-
-
-def test_webhdfs_scheme_writes_to_the_same_cluster(
-    hdfs_cluster: HdfsCluster, make_sink: MakeSink, base: str,
-) -> None:
-    sink = make_sink("", _events(3), **{
-        "hdfs.path": f"webhdfs://127.0.0.1:{hdfs_cluster.http_port}{base}"})
-    _drain(sink)
-    sink.stop()
-
-    assert b"".join(_contents(hdfs_cluster, base).values()).count(b"\n") == 3
 
 
 def test_sequence_file_on_hdfs_is_read_by_hadoop_with_timestamp_keys(

@@ -81,7 +81,16 @@ class _Tcp(TlsServerSettings, _Common):
     event_size: int = setting("eventSize", default=2500, validator=at_least(10))
     read_buffer_bytes: int = setting(
         "readBufferBytes", default=262144, validator=at_least(1024),
-        aliases=("readBufferSize",), help="bytes per read (Flume's guide says readBufferSize)")
+        aliases=("readBufferSize",),
+        help="bytes per read, one buffer per source shared by its connections (Flume's guide "
+        "says readBufferSize)")
+    max_connections: int = setting(
+        "maxConnections", default=2000, validator=at_least(1),
+        help="connections served at once; more are closed at once (RefusedConnectionCount)")
+    idle_timeout: float = setting(
+        "idleTimeout", default=300.0, validator=at_least(0.01),
+        help="seconds a connection may go without sending a complete message (idle or "
+        "dripping bytes) before it is closed")
     num_processors: int | None = setting(
         "numProcessors", default=None,
         help="Flume's MINA thread count: accepted with a warning; one asyncio thread serves all")

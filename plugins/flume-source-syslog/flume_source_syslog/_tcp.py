@@ -14,7 +14,7 @@ import asyncio
 import logging
 from typing import ClassVar
 
-from flume_sdk import EventDrivenSource, limit_asyncio_errors
+from flume_sdk import EventDrivenSource, RateLimitedLog, limit_asyncio_errors
 from flume_source_syslog._loop import BatchDelivery, LoopThread, reverse_dns
 from flume_source_syslog._parser import SyslogParser
 from flume_source_syslog._settings import MultiportSyslogTcpSettings, SyslogTcpSettings
@@ -23,6 +23,7 @@ from flume_source_syslog._stream import SyslogStream
 __all__ = ["MultiportSyslogTcpSource", "SyslogTcpSource"]
 
 _ACCEPT_SETTLE_TURNS = 8
+_IDLE_SWEEP_S = 1.0
 
 log = logging.getLogger("flume_source_syslog")
 
@@ -34,9 +35,8 @@ class _Connection(asyncio.BufferedProtocol):
         self._source = source
         self._port = port
         self._parser = parser
-        self._buffer = bytearray(source.settings.read_buffer_bytes)
-        self._view = memoryview(self._buffer)
         self._transport: asyncio.Transport | None = None
+        self.last_message = 0.0  # loop time of the last complete message (or of connecting)
         self._stream = SyslogStream(parser, source.settings.event_size)
         self._delivery: BatchDelivery | None = None
         self._eof = False
@@ -44,8 +44,12 @@ class _Connection(asyncio.BufferedProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
-        self._source.connections.add(self)
         self._source.degraded.pop("accept", None)  # accepting works (again)
+        if len(self._source.connections) >= self._source.settings.max_connections:
+            self._source.refuse(transport)
+            return
+        self.last_message = self._source.loop_thread.loop.time()
+        self._source.connections.add(self)
         self._source.counter.incr("OpenConnectionCount")
         self._delivery = BatchDelivery(
             self._source, self._source.loop_thread.timer, self._extra_headers(), self._pause
@@ -66,24 +70,33 @@ class _Connection(asyncio.BufferedProtocol):
         return extra
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        return self._view
+        # One buffer per source: the loop fills it and calls buffer_updated before any other
+        # read, so connections need no buffer of their own (256 KiB each otherwise).
+        return self._source.read_view
 
     def buffer_updated(self, nbytes: int) -> None:
         assert self._delivery is not None
-        self._delivery.add(self._stream.feed(bytes(self._view[:nbytes])))
+        events = self._stream.feed(bytes(self._source.read_view[:nbytes]))
+        if events:
+            self.last_message = self._source.loop_thread.loop.time()
+        self._delivery.add(events)
 
     def eof_received(self) -> bool:
-        assert self._delivery is not None
+        if self._delivery is None:  # refused
+            return False
         self._eof = True
         self._delivery.add(self._stream.finish())
         # False: asyncio closes the transport now; True: keep it until the commit (see _pause)
         return self._delivery.blocked
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._delivery is None:  # refused
+            return
         self._source.connections.discard(self)
         self._source.counter.incr("OpenConnectionCount", -1)
-        if self._delivery is not None and not self._eof:
+        if not self._eof:
             self._delivery.add(self._stream.finish())
+        self._transport = None
 
     def _pause(self, blocked: bool) -> None:
         transport = self._transport
@@ -106,12 +119,16 @@ class _Connection(asyncio.BufferedProtocol):
 
 class _TcpSource(EventDrivenSource):
     settings: SyslogTcpSettings | MultiportSyslogTcpSettings
+    counter_extra: ClassVar[tuple[str, ...]] = ("RefusedConnectionCount",)
 
     def do_start(self) -> None:
         self.connections: set[_Connection] = set()
         self.dns_cache: dict[str, str] = {}
+        self.read_view = memoryview(bytearray(self.settings.read_buffer_bytes))
+        self.limited = RateLimitedLog(log, clock=self.clock)
         self.loop_thread = LoopThread(f"{type(self).__name__}-{self.name}", self.clock)
         limit_asyncio_errors(self.loop_thread.loop, self, log, clock=self.clock)
+        self.loop_thread.loop.call_soon_threadsafe(self._close_idle)
         try:
             self._servers = self.loop_thread.call(self._listen)
         except BaseException:
@@ -123,6 +140,23 @@ class _TcpSource(EventDrivenSource):
             self.loop_thread.call(self._shutdown)
         finally:
             self.loop_thread.close()
+
+    def refuse(self, transport: asyncio.Transport) -> None:
+        """Over ``maxConnections``: close at once, count, log within limits."""
+        transport.abort()
+        self.counter.incr("RefusedConnectionCount")
+        self.limited.warning("full", "%s: refused a connection: maxConnections = %d are open",
+                             self.name, self.settings.max_connections)
+
+    def _close_idle(self) -> None:
+        """Every second (on the loop): close connections without a message for idleTimeout."""
+        loop = self.loop_thread.loop
+        limit = loop.time() - self.settings.idle_timeout
+        for connection in [c for c in self.connections if c.last_message < limit]:
+            log.debug("%s: closing a connection without a complete message for %gs",
+                      self.name, self.settings.idle_timeout)
+            connection.stop()
+        loop.call_later(_IDLE_SWEEP_S, self._close_idle)
 
     @property
     def ports(self) -> list[int]:

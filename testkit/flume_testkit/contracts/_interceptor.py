@@ -16,12 +16,22 @@ from typing import Any
 import pytest
 
 from flume_sdk import ConfigurationError, Event, Interceptor
-from flume_testkit.contracts._base import ContractBase, broken, must_not_raise
-from flume_testkit.events import EventFactory, copy_events
+from flume_testkit.contracts._base import (
+    ContractBase,
+    broken,
+    first_difference,
+    must_not_raise,
+    promise,
+)
+from flume_testkit.events import ID_HEADER, EventFactory, copy_events
 
 __all__ = ["InterceptorContract"]
 
 InterceptorFactory = Callable[..., Interceptor]
+
+BATCH_SIZES = (1, 26, 100, 1000)
+"""Batch sizes the batch path is compared at: one event, odd, a typical batchSize, a big one."""
+_SMALL_BODY = 64 * 1024
 
 
 class InterceptorContract(ContractBase):
@@ -50,6 +60,7 @@ class InterceptorContract(ContractBase):
         interceptor.initialize()
         return interceptor
 
+    @promise("intercept_batch(events) must equal [intercept(e) for e in events] without the Nones")
     def test_intercept_batch_equals_the_filtered_map_of_intercept(
         self, make_interceptor: InterceptorFactory, interceptor_events: list[Event],
         contract_cleanup: list[Callable[[], Any]],
@@ -62,14 +73,16 @@ class InterceptorContract(ContractBase):
         assert list(got) == expected, broken(
             "intercept_batch(events) must equal [intercept(e) for e in events] without the Nones",
             f"{len(expected)} event(s) one by one, {len(got)} in the batch; first difference "
-            f"at {_first_difference(expected, list(got))}")
+            f"at {first_difference(expected, list(got))}")
 
+    @promise("intercept_batch([]) must return no events")
     def test_intercept_batch_of_nothing_is_nothing(
         self, make_interceptor: InterceptorFactory, contract_cleanup: list[Callable[[], Any]]
     ) -> None:
         got = self._fresh(make_interceptor, contract_cleanup).intercept_batch([])
         assert list(got) == [], broken("intercept_batch([]) must return no events", repr(got))
 
+    @promise("intercept() must return an Event or None")
     def test_intercept_returns_an_event_or_none(
         self, make_interceptor: InterceptorFactory, interceptor_events: list[Event],
         contract_cleanup: list[Callable[[], Any]],
@@ -79,6 +92,7 @@ class InterceptorContract(ContractBase):
                  if r is not None and not isinstance(r, Event)]
         assert not wrong, broken("intercept() must return an Event or None", repr(wrong[:3]))
 
+    @promise("close() must be idempotent")
     def test_close_is_idempotent(self, make_interceptor: InterceptorFactory) -> None:
         interceptor = make_interceptor()
         interceptor.initialize()
@@ -86,6 +100,7 @@ class InterceptorContract(ContractBase):
         with must_not_raise("close() must be idempotent", "the second close"):
             interceptor.close()
 
+    @promise("a bad configuration must raise ConfigurationError")
     def test_bad_config_is_a_configuration_error(
         self, make_interceptor: InterceptorFactory, bad_config: dict[str, str]
     ) -> None:
@@ -100,8 +115,33 @@ class InterceptorContract(ContractBase):
                            f"{bad_config!r} was accepted"))
 
 
-def _first_difference(left: list[Event], right: list[Event]) -> str:
-    for index, (a, b) in enumerate(zip(left, right, strict=False)):
-        if a != b:
-            return f"index {index}: {a!r} vs {b!r}"
-    return f"index {min(len(left), len(right))} (lengths differ)"
+    @pytest.mark.parametrize("size", BATCH_SIZES)
+    @promise("intercept_batch must equal the filtered map of intercept at real batch sizes, "
+             "with dropped events spread through the batch")
+    def test_intercept_batch_equals_the_map_at_real_batch_sizes(
+        self, size: int, make_interceptor: InterceptorFactory, interceptor_events: list[Event],
+        contract_cleanup: list[Callable[[], Any]],
+    ) -> None:
+        events = _cycle(interceptor_events, size)
+        one_by_one = self._fresh(make_interceptor, contract_cleanup)
+        batched = self._fresh(make_interceptor, contract_cleanup)
+        mapped = [one_by_one.intercept(e) for e in copy_events(events)]
+        expected = [e for e in mapped if e is not None]
+        got = list(batched.intercept_batch(copy_events(events)))
+        assert got == expected, broken(
+            "intercept_batch must equal the filtered map of intercept at real batch sizes",
+            f"batch of {size}: {len(expected)} event(s) one by one, {len(got)} in the batch; "
+            f"first difference at {first_difference(expected, got)}")
+
+
+def _cycle(pool: list[Event], size: int) -> list[Event]:
+    """``size`` events cycling through ``pool`` (large bodies only once), each with its own id."""
+    small = [e for e in pool if len(e.body) <= _SMALL_BODY] or pool
+    out = copy_events(pool[:size])
+    index = 0
+    while len(out) < size:
+        event = copy_events([small[index % len(small)]])[0]
+        event.headers[ID_HEADER] = f"{event.headers.get(ID_HEADER)}#{len(out)}"
+        out.append(event)
+        index += 1
+    return out

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import pytest
 
 from flume_sdk import Event, EventSerializer
-from flume_testkit.contracts._base import ContractBase, broken
+from flume_testkit.contracts._base import ContractBase, broken, promise
 from flume_testkit.events import EventFactory
 
 __all__ = ["SerializerContract"]
@@ -73,6 +73,7 @@ class SerializerContract(ContractBase):
         serializer.before_close()
         return out.getvalue()
 
+    @promise("after_create, write, flush, before_close must put the events on the stream")
     def test_full_hook_sequence_writes_the_events(
         self, make_serializer: SerializerFactory, serializer_events: list[Event]
     ) -> None:
@@ -80,6 +81,8 @@ class SerializerContract(ContractBase):
         assert data, broken("after_create, write, flush, before_close must put the events "
                             "on the stream", "the stream is empty")
 
+    @promise("flush() must push every written event to the stream and before_close() may only "
+             "append a trailer")
     def test_before_close_only_appends(
         self, make_serializer: SerializerFactory, serializer_events: list[Event]
     ) -> None:
@@ -96,6 +99,7 @@ class SerializerContract(ContractBase):
             "append a trailer", f"{len(flushed)} bytes after flush, {len(out.getvalue())} after "
             "before_close")
 
+    @promise("what a serializer writes must read back as the same events")
     def test_round_trip_keeps_every_event(
         self, make_serializer: SerializerFactory, serializer_events: list[Event],
         read_events: Reader | None,
@@ -107,6 +111,7 @@ class SerializerContract(ContractBase):
             "what a serializer writes must read back as the same events",
             f"wrote {len(serializer_events)}, read {len(got)}")
 
+    @promise("write_batch(events) must write the same events as write() one by one")
     def test_write_batch_equals_writes(
         self, make_serializer: SerializerFactory, serializer_events: list[Event],
         read_events: Reader | None,
@@ -123,6 +128,8 @@ class SerializerContract(ContractBase):
             "write_batch(events) must write the same events as write() one by one",
             f"wrote {len(serializer_events)}, read {len(got)}")
 
+    @promise("a serializer that supports reopen must append after after_reopen(); one that does "
+             "not must refuse it")
     def test_reopen_support_is_honoured(
         self, make_serializer: SerializerFactory, serializer_events: list[Event],
         read_events: Reader | None,
@@ -143,3 +150,37 @@ class SerializerContract(ContractBase):
             assert self._comparable(got) == self._comparable(serializer_events), broken(
                 "a reopened stream must read back as every event of both sessions",
                 f"wrote {len(serializer_events)}, read {len(got)}")
+
+    @promise("after flush(), every event written so far must read back")
+    def test_flush_makes_everything_written_so_far_readable(
+        self, make_serializer: SerializerFactory, serializer_events: list[Event],
+        read_events: Reader | None,
+    ) -> None:
+        reader = self._require_reader(read_events)
+        out = io.BytesIO()
+        serializer = make_serializer(out)
+        serializer.after_create()
+        half = max(1, len(serializer_events) // 2)
+        for start, upto in ((0, half), (half, len(serializer_events))):
+            for event in serializer_events[start:upto]:
+                serializer.write(event)
+            serializer.flush()
+            got = reader(out.getvalue())
+            assert self._comparable(got) == self._comparable(serializer_events[:upto]), broken(
+                "after flush(), every event written so far must read back",
+                f"wrote and flushed {upto}, read {len(got)} back before close")
+        serializer.before_close()
+
+    @promise("a file opened and closed with no events in it must be valid and read back empty")
+    def test_empty_file_reads_back_empty(
+        self, make_serializer: SerializerFactory, read_events: Reader | None
+    ) -> None:
+        reader = self._require_reader(read_events)
+        data = self._session(make_serializer, io.BytesIO(), [])
+        try:
+            got = reader(data)
+        except Exception as exc:
+            pytest.fail(broken("a file opened and closed with no events in it must be valid",
+                               f"reading its {len(data)} byte(s) raised {exc!r}"))
+        assert got == [], broken("a file with no events in it must read back empty",
+                                 f"read {len(got)} event(s)")
