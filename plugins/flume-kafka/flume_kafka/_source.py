@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from flume_kafka._backend import TP, Consumer, Record
+from flume_kafka._backend import TP, Consumer, KafkaClientError, Record
 from flume_kafka._clients import CLIENTS, client_config, client_problems, default_client
 from flume_kafka._deprecated import SOURCE_KEYS, DeprecatedKeys
 from flume_kafka._format import decode_avro_event
@@ -249,7 +249,15 @@ class KafkaSource(DeprecatedKeys, PollableSource):
                 headers[flume_name] = (value or b"").decode("utf-8", "replace")
 
     def _seek_back(self, consumer: Consumer, first: dict[TP, int]) -> None:
-        consumer.seek(first)
+        """Read ``first`` again; if the library cannot seek, leave the group without
+        committing, so the next consumer resumes at the committed offsets."""
+        try:
+            consumer.seek(first)
+        except KafkaClientError as exc:
+            log.warning("source %r: %s; reconnecting to resume at the committed offsets",
+                        self.name, exc)
+            self._consumer = None
+            consumer.close()
 
     def _commit(self, consumer: Consumer, offsets: dict[TP, int]) -> None:
         began = time.monotonic()
