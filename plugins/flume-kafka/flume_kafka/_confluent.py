@@ -78,11 +78,45 @@ PRODUCER_DEFAULTS: dict[str, str] = {
 #: Set by the plugin, never by the user: its acknowledgement check depends on them.
 _FIXED_PRODUCER: dict[str, Any] = {"delivery.report.only.error": True, "logger": log}
 
-#: Java property names librdkafka spells differently: ``java -> (librdkafka, value map)``.
+def _kilobytes(text: str) -> str:
+    if not text.isdigit():
+        msg = f"must be a number of bytes (got {text!r})"
+        raise ValueError(msg)
+    return str(max(1, int(text) // 1024))
+
+
+_ASSIGNORS = {"rangeassignor": "range", "roundrobinassignor": "roundrobin",
+              "range": "range", "roundrobin": "roundrobin"}
+
+
+def _assignors(text: str) -> str:
+    """Java assignor classes (or librdkafka names) as librdkafka's eager strategies."""
+    names = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name = _ASSIGNORS.get(item.rsplit(".", 1)[-1].lower())
+        if name is None:
+            msg = (f"{item!r} is not supported: the plugin hands partitions back with eager "
+                   "rebalancing; use range or roundrobin (RangeAssignor, RoundRobinAssignor)")
+            raise ValueError(msg)
+        names.append(name)
+    return ",".join(names)
+
+
+def _classic(text: str) -> str:
+    if text.lower() != "classic":
+        msg = f"must be classic (got {text!r}): the plugin uses eager, classic group rebalancing"
+        raise ValueError(msg)
+    return text
+
+
+#: Java property names librdkafka spells differently: ``java -> (librdkafka, value map)``;
+#: a value map raises ``ValueError`` for values the plugin cannot take.
 RENAMED: dict[str, tuple[str, Callable[[str], str]]] = {
     "max.request.size": ("message.max.bytes", str),
     "fetch.max.wait.ms": ("fetch.wait.max.ms", str),
-    "buffer.memory": ("queue.buffering.max.kbytes", lambda v: str(max(1, int(v) // 1024))),
+    "buffer.memory": ("queue.buffering.max.kbytes", _kilobytes),
+    "partition.assignment.strategy": ("partition.assignment.strategy", _assignors),
+    "group.protocol": ("group.protocol", _classic),
     "send.buffer.bytes": ("socket.send.buffer.bytes", str),
     "receive.buffer.bytes": ("socket.receive.buffer.bytes", str),
     "sasl.mechanism": ("sasl.mechanisms", str),
@@ -168,8 +202,8 @@ def translate(kind: ClientKind, raw: Mapping[str, str]) -> tuple[dict[str, str],
             try:
                 options[name] = convert(text)
                 java_names[name] = java_key
-            except ValueError:
-                problems.append((prefix + java_key, f"must be a number (got {text!r})"))
+            except ValueError as exc:
+                problems.append((prefix + java_key, str(exc)))
     options.update(sasl_options(raw, prefix, _SASL_NAMES, problems))
     library = {k: v for k, v in options.items() if k not in PLUGIN_KEYS}
     refusal = _refusal(kind, library)
