@@ -64,9 +64,6 @@ class Component:
                                    clock=clock)
         self._lifecycle_lock = threading.RLock()
         self.config_warnings: list[Problem] = []
-        self.degraded: dict[str, str] = {}
-        """Conditions the component is working around (say, backing off ``accept()``),
-        by key; ``/health`` shows them until the component clears them."""
 
     @classmethod
     def from_config(
