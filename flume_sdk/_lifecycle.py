@@ -64,6 +64,8 @@ class Component:
                                    clock=clock)
         self._lifecycle_lock = threading.RLock()
         self.config_warnings: list[Problem] = []
+        self.config_path = name
+        self.config_locations: Mapping[str, Location] = {}
 
     @classmethod
     def from_config(
@@ -93,6 +95,7 @@ class Component:
         if cls.wants_config_context:
             options = {"component": path, "locations": locations, **options}
         built = cls(name, settings, clock=clock, **options)
+        built.config_path, built.config_locations = path, dict(locations or {})
         built.config_warnings = settings_warnings(settings, component=path, locations=locations)
         return built
 

@@ -18,6 +18,7 @@ tests should use unique paths. Load it with ``-p flume_testkit.servers.hdfs``.
 from __future__ import annotations
 
 import base64
+import getpass
 import json
 import os
 import subprocess
@@ -202,6 +203,15 @@ class HdfsCluster:
     @property
     def namenode_uri(self) -> str:
         return f"hdfs://127.0.0.1:{self.rpc_port}"
+
+    @property
+    def datanode_http_port(self) -> int:
+        return int(self._dn_ports["http.address"])
+
+    def datanode_activity(self) -> dict[str, Any]:
+        """The DataNode's ``DataNodeActivity`` metrics (``FsyncCount``, ``BytesWritten``...)."""
+        return self._jmx(self.datanode_http_port,
+                         "/jmx?qry=Hadoop:service=DataNode,name=DataNodeActivity*")
 
     @property
     def conf_dir(self) -> Path:
@@ -392,6 +402,9 @@ class HdfsCluster:
             "dfs.webhdfs.enabled": "true",
             "dfs.permissions.enabled": str(self._permissions).lower(),
             "dfs.heartbeat.interval": "1",
+            # The user that started the cluster (root in CI) may act as any user (doas).
+            f"hadoop.proxyuser.{getpass.getuser()}.hosts": "*",
+            f"hadoop.proxyuser.{getpass.getuser()}.groups": "*",
             **self._extra_conf,
         }
 
