@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import javaproperties
 import psycopg
 
-from flume_sdk import Event
+from flume_sdk import Event, FlumeError
 
 __all__ = ["DATABASE_ERRORS", "Database", "PostgresDatabase", "Row", "SqliteDatabase",
            "decode_row", "encode_event"]
@@ -53,7 +53,7 @@ class Database(Protocol):
     def commit(self, puts: Sequence[tuple[str, bytes]], deletes: Sequence[int]) -> None: ...
 
 
-class MissingSchemaError(RuntimeError):
+class MissingSchemaError(FlumeError, RuntimeError):
     """The table is missing and ``create.schema = false``."""
 
 
