@@ -214,8 +214,9 @@ def _delivered(out: Path) -> set[str]:
     found: set[str] = set()
     for path in out.iterdir():
         for line in path.read_bytes().splitlines():
-            if line.startswith(b"good-"):
-                found.add(line.decode())
+            at = line.find(b"good-")  # syslog bodies keep the program name: "app: good-..."
+            if at >= 0:
+                found.add(line[at:].decode(errors="replace"))
     return found
 
 

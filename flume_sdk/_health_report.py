@@ -12,8 +12,7 @@ Semantics (the README's "Health" section says the same):
 - **degraded** (200, visible) for conditions that are not required: a sink of a
   group that failed while another sink still delivers (a failed standby), a sink's
   first failures below ``maxFailures``, a rejected reload (the running pipeline
-  keeps going), whatever a component reports with ``required=False`` or puts in its
-  ``degraded`` dict (``component.degraded["accept"] = "cannot accept: EMFILE"``).
+  keeps going), whatever a component reports with ``required=False``.
 - **ok** otherwise; **stopped** (503) when no pipeline runs.
 
 The thresholds are ``-D`` properties: ``flume.health.sink.maxFailures`` (3),
@@ -145,9 +144,6 @@ class HealthMonitor:
                 required = not in_group and condition.failures >= self.policy.sink_max_failures
                 condition = attrs.evolve(condition, required=required)
             out.append(condition)
-        for check, message in list(getattr(component, "degraded", {}).items()):
-            out.append(self._sampled(component.counter.group_key, check, message,
-                                     required=False))
         if component.lifecycle_state is LifecycleState.ERROR and not component.health.is_failing():
             since = component.error_since or self.clock.time()
             out.append(HealthCondition(component.counter.group_key, "start", True, since,

@@ -56,9 +56,6 @@ class Component(Configurable, abc.ABC):
                                    clock=clock)
         self._lifecycle_lock = threading.RLock()
         self.config_warnings: list[Problem] = []  # filled by from_config
-        self.degraded: dict[str, str] = {}
-        """Conditions the component is working around (say, backing off ``accept()``),
-        by key; ``/health`` shows them until the component clears them."""
 
 
     def start(self) -> None:

@@ -2,7 +2,8 @@
 # System packages the real-server tests use: Java (HDFS, Java Avro peer), Jersey 1 for the NameNode's
 # WebHDFS, rsyslog for syslog interop, util-linux's logger, Graphviz's dot for flume-ng graph's SVG,
 # Ganglia's gmond for the ganglia reporter, PostgreSQL 15's server binaries (the jdbc channel: the
-# testkit runs private clusters on free ports). Installs only what is missing; without root it says
+# testkit runs private clusters on free ports), ngircd (the irc sink's IRC server) and ActiveMQ 5.17
+# (the jms source's broker; both run with private configs on free ports). Installs only what is missing; without root it says
 # what it would need and the tests that need it skip with that reason.
 set -euo pipefail
 need=()
@@ -14,6 +15,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
 command -v gmond >/dev/null 2>&1 || [ -x /usr/sbin/gmond ] || need+=(ganglia-monitor)
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql-15)
+command -v ngircd >/dev/null 2>&1 || [ -x /usr/sbin/ngircd ] || need+=(ngircd)
+[ -f /usr/share/activemq/bin/activemq.jar ] || need+=(activemq)
 # syslog-ng is unpacked from Debian's .deb files at test time (it conflicts with rsyslog as a
 # package), which needs current package lists.
 if [ "$(id -u)" = 0 ] && [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v lock)" ]; then

@@ -324,10 +324,10 @@ class _Server(ThreadingHTTPServer):
                 self.late.update(late)
             for conn in late:
                 self.source.counter.incr("EventReadFail")
-                self.source.late.warning("deadline", "http source %s: a client took longer than "
-                                         "requestDeadline = %d ms to send its request; "
-                                         "disconnected", self.source.name,
-                                         self.source.settings.request_deadline)
+                self.source.late.failed(
+                    "request deadline", "a client took longer than requestDeadline = "
+                    f"{self.source.settings.request_deadline} ms to send its request; "
+                    "disconnected")
                 with contextlib.suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
 
@@ -335,9 +335,7 @@ class _Server(ThreadingHTTPServer):
         """A connection that failed (a bad TLS handshake, a reset) is logged in one line."""
         exc = sys.exc_info()[1]
         if not self.reaped(request):
-            self.source.late.warning(f"failed-{type(exc).__name__}",
-                                     "http source %s: connection from %s:%s failed: %s",
-                                     self.source.name, *client_address[:2], exc)
+            self.source.late.failed("connection", exc if exc is not None else "failed")
 
     def drop_connections(self) -> None:
         with self.connections_lock:
@@ -362,7 +360,7 @@ class HTTPSource(EventDrivenSource):
 
     def __init__(self, name: str, settings: Any = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
         super().__init__(name, settings, clock=clock)
-        self.late = RateLimitedLog(log, clock=clock)
+        self.late = RateLimitedLog(log, f"http source {name}", clock=clock)
         self.handler = _build_handler(self.settings.handler, self.settings.handler_properties)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None

@@ -41,7 +41,7 @@ class NetcatSourceSettings:
     max_connections: int = setting("max-connections", default=256, validator=at_least(1),
                                    help="concurrent clients served, one thread each; more get "
                                    "FAILED and are closed (RefusedConnectionCount)")
-    idle_timeout: float = setting("idle-timeout", default=60.0, validator=at_least(0.01),
+    idle_timeout: float = setting("idle-timeout", default=300.0, validator=at_least(0.01),
                                   help="seconds a client may go without sending a complete "
                                   "line (idle or dripping bytes) before it is disconnected")
 
@@ -122,8 +122,7 @@ class NetcatSource(EventDrivenSource):
     def _refuse(self, client: socket.socket, limited: RateLimitedLog) -> None:
         limit = self.settings.max_connections
         self.counter.incr("RefusedConnectionCount")
-        limited.warning("full", "%s: refused a client: max-connections = %d are open",
-                        self.name, limit)
+        limited.failed("refused", f"max-connections = {limit} clients are open")
         with contextlib.suppress(OSError):
             client.settimeout(0.5)
             client.sendall(f"FAILED: too many connections ({self.name}.max-connections = "

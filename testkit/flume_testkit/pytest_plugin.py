@@ -37,6 +37,7 @@ _SERVER_MODULES = (
     "flume_testkit.servers.syslog_peers",
     "flume_testkit.servers.ganglia",
     "flume_testkit.servers.postgres",
+    "flume_testkit.servers.ircd",
 )
 # Only modules present in this installation, so a trimmed or partial install still loads.
 pytest_plugins = [m for m in _SERVER_MODULES if importlib.util.find_spec(m) is not None]

@@ -115,7 +115,7 @@ def test_an_unchanged_source_keeps_its_clients_connected_across_a_reload(tmp_pat
 def test_a_changed_source_is_restarted_by_a_reload(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    agent, conf, _port = _start(tmp_path, 10_000, out)
+    agent, conf, _ = _start(tmp_path, 10_000, out)
     try:
         old = agent.pipeline.sources["r1"]  # type: ignore[union-attr]
         conf.write_text(CONF.format(port=0, capacity=10_000, directory=out)

@@ -61,8 +61,8 @@ class AvroRpcServer:
         on_bad_input: told (peer, error) when a connection is closed for bad input.
         on_connections: told the number of open connections whenever it changes.
         on_refused: told when a connection is closed for being over ``max_connections``.
-        component: whose ``degraded`` conditions and name the loop's (rate-limited) error
-            reports use, such as a failed ``accept()``; this server by default.
+        component: whose ``health`` and name the loop's (rate-limited) error reports use,
+            such as a failed ``accept()``; this server by default.
     """
 
     def __init__(
@@ -77,9 +77,8 @@ class AvroRpcServer:
     ) -> None:
         self.options = options
         self.name = f"{options.host}:{options.port}"
-        self.degraded: dict[str, str] = {}
         self._component = component if component is not None else self
-        self._limited = RateLimitedLog(_log)
+        self._limited = RateLimitedLog(_log, f"Avro RPC server {self.name}")
         self._handler = handler
         self._on_bad_input = on_bad_input
         self._on_connections = on_connections
@@ -152,7 +151,9 @@ class AvroRpcServer:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._component.degraded.pop("accept", None)  # accepting works (again)
+        health = getattr(self._component, "health", None)
+        if health is not None:
+            health.ok("accept")  # accepting works (again)
         limit = self.options.max_connections
         if limit and len(self._tasks) >= limit:
             await self._refuse(writer)
@@ -164,7 +165,7 @@ class AvroRpcServer:
             if await self._allowed(writer):
                 await self._serve(reader, writer, peer)
         except (AvroRpcError, TimeoutError) as exc:
-            _log.warning("closing Avro RPC connection from %s: %s", peer, exc)
+            self._limited.failed("bad input", f"closed the connection from {peer}: {exc}")
             self._on_bad_input(peer, exc)
         except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError):
             _log.debug("Avro RPC connection from %s dropped", peer, exc_info=True)
@@ -181,9 +182,8 @@ class AvroRpcServer:
 
     async def _refuse(self, writer: asyncio.StreamWriter) -> None:
         self._on_refused()
-        self._limited.warning("full", "Avro RPC server on port %d refused a connection: it "
-                              "serves max-connections = %d already", self.port,
-                              self.options.max_connections)
+        self._limited.failed("refused", f"max-connections = {self.options.max_connections} "
+                             "are open")
         await _close(writer)
 
     async def _allowed(self, writer: asyncio.StreamWriter) -> bool:

@@ -88,7 +88,6 @@ class ThriftRpcServer:
         self._stopped = threading.Event()
         self.port = options.port
         self.name = f"{options.host}:{options.port}"
-        self.degraded: dict[str, str] = {}
         self._backoff = accept_backoff or AcceptBackoff(self, _log)
 
     def start(self) -> None:
@@ -157,9 +156,8 @@ class ThriftRpcServer:
     def _refuse(self, conn: socket.socket) -> None:
         conn.close()
         self._on_refused()
-        self._backoff.log.warning("full", "Thrift server on port %d refused a connection: it "
-                                  "serves max-connections = %d already", self.port,
-                                  self.options.max_connections)
+        self._backoff.log.failed("refused", f"max-connections = {self.options.max_connections} "
+                                 "are open")
 
     def _spawn(self, conn: socket.socket, peer: str) -> None:
         thread = threading.Thread(target=self._serve, args=(conn, peer),
@@ -177,7 +175,7 @@ class ThriftRpcServer:
             ServerSession(sock, peer, self._codec, self._limits, self._handler).run()
         except (ThriftRpcError, ssl.SSLError) as exc:
             if not self._stopping:
-                _log.warning("closing Thrift connection from %s: %s", peer, exc)
+                self._backoff.log.failed("bad input", f"closed the connection from {peer}: {exc}")
                 self._on_bad_input(peer, exc)
         except OSError as exc:
             _log.debug("Thrift connection from %s dropped: %s", peer, exc)

@@ -44,7 +44,7 @@ class _Connection(asyncio.BufferedProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
-        self._source.degraded.pop("accept", None)  # accepting works (again)
+        self._source.health.ok("accept")  # accepting works (again)
         if len(self._source.connections) >= self._source.settings.max_connections:
             self._source.refuse(transport)
             return
@@ -125,7 +125,7 @@ class _TcpSource(EventDrivenSource):
         self.connections: set[_Connection] = set()
         self.dns_cache: dict[str, str] = {}
         self.read_view = memoryview(bytearray(self.settings.read_buffer_bytes))
-        self.limited = RateLimitedLog(log, clock=self.clock)
+        self.limited = RateLimitedLog(log, f"source {self.name}", clock=self.clock)
         self.loop_thread = LoopThread(f"{type(self).__name__}-{self.name}", self.clock)
         limit_asyncio_errors(self.loop_thread.loop, self, log, clock=self.clock)
         self.loop_thread.loop.call_soon_threadsafe(self._close_idle)
@@ -145,8 +145,8 @@ class _TcpSource(EventDrivenSource):
         """Over ``maxConnections``: close at once, count, log within limits."""
         transport.abort()
         self.counter.incr("RefusedConnectionCount")
-        self.limited.warning("full", "%s: refused a connection: maxConnections = %d are open",
-                             self.name, self.settings.max_connections)
+        self.limited.failed("refused",
+                            f"maxConnections = {self.settings.max_connections} are open")
 
     def _close_idle(self) -> None:
         """Every second (on the loop): close connections without a message for idleTimeout."""
