@@ -11,10 +11,12 @@ PLUGINS := $(sort $(wildcard plugins/flume-*))
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
+# PYTHONWARNINGS: setuptools warns on every editable install of a flat-layout package that a
+# same-named folder in the working directory could shadow it; that folder is the package itself.
 $(VENV)/.installed: $(VENV)/bin/python pyproject.toml testkit/pyproject.toml $(wildcard plugins/flume-*/pyproject.toml) requirements-test.txt
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-test.txt
-	$(PY) -m pip install -q -e . -e testkit $(addprefix -e ,$(PLUGINS))
+	PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install -q -e . -e testkit $(addprefix -e ,$(PLUGINS))
 	touch $@
 
 setup: $(VENV)/.installed

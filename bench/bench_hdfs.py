@@ -1,6 +1,12 @@
-"""hdfs sink throughput: seq source -> memory channel -> hdfs sink, to file:// and real HDFS.
+"""hdfs sink throughput, to file:// and to a real HDFS beside Hadoop's own Java writer.
 
-Run: ``python bench/bench_hdfs.py [--events 200000] [--hdfs-events 20000] [--no-hdfs]``.
+Run: ``python bench/bench_hdfs.py [--events 200000] [--hdfs-events 1000000] [--no-hdfs]``.
+
+On the real HDFS (see ``bench/_hdfs_java.py``) our sink on ``hdfs://`` and a Java
+writer using Hadoop's ``DFSOutputStream`` (``hflush`` and ``hsync`` per batch)
+write the same 200-byte lines in interleaved rounds, each in its own process;
+then a whole agent (taildir -> file channel -> hdfs sink) is measured against the
+same Java writer.
 
 For batch sizes 1000 and 10000 a seq source (``batchSize`` = the batch) fills a
 memory channel from a producer thread while the main thread runs the sink's
@@ -151,18 +157,31 @@ def _size_rolls(count: int, roll_size: int) -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--hdfs-events", type=int, default=20_000)
+    parser.add_argument("--hdfs-events", type=int, default=1_000_000,
+                        help="events per run of our sink and of the Java writer on HDFS")
+    parser.add_argument("--agent-events", type=int, default=500_000,
+                        help="events through the whole agent (taildir -> file -> hdfs)")
+    parser.add_argument("--webhdfs-events", type=int, default=20_000,
+                        help="events per run over webhdfs:// (0: skip)")
+    parser.add_argument("--child-sink", help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-hdfs", action="store_true")
+    parser.add_argument("--no-file", action="store_true", help="skip the file:// rows")
     args = parser.parse_args(argv)
+    if args.child_sink:
+        from _hdfs_java import child_sink
+
+        child_sink(args.child_sink)
+        return
     with tempfile.TemporaryDirectory(prefix="bench-hdfs-") as tmp:
         root = Path(tmp)
-        for batch in (1000, 10000):
-            _file_rows(root, args.events, batch, args.repeats)
-        print("file:// rolling:")
-        _rolls((root / "rolls").as_uri(), root / "state", {})
+        if not args.no_file:
+            for batch in (1000, 10000):
+                _file_rows(root, args.events, batch, args.repeats)
+            print("file:// rolling:")
+            _rolls((root / "rolls").as_uri(), root / "state", {})
         if not args.no_hdfs:
-            _bench_hdfs(root, args.hdfs_events)
+            _bench_hdfs(root, args)
 
 
 def _file_rows(root: Path, total: int, batch: int, repeats: int) -> None:
@@ -190,7 +209,8 @@ def _file_rows(root: Path, total: int, batch: int, repeats: int) -> None:
           f"{medians['file_roll sink, fsync (peer)']['events_per_s'] / base:.2f}")
 
 
-def _bench_hdfs(root: Path, total: int) -> None:
+def _bench_hdfs(root: Path, args: argparse.Namespace) -> None:
+    from _hdfs_java import compare_with_java
     from flume_testkit.servers.hdfs import HdfsCluster, HdfsUnavailable
 
     try:
@@ -199,10 +219,9 @@ def _bench_hdfs(root: Path, total: int) -> None:
         print(f"real HDFS skipped: {exc}")
         return
     with cluster:
+        compare_with_java(cluster, root, events=args.hdfs_events, rounds=args.repeats,
+                          agent_events=args.agent_events, webhdfs_events=args.webhdfs_events)
         extra = {"hdfs.webhdfs.url": cluster.webhdfs_url, "hdfs.user": "root"}
-        for batch in (1000, 10000):
-            _row("hdfs sink hdfs://", batch, run_once(total, batch, {
-                "hdfs.path": f"{cluster.namenode_uri}/bench/{batch}", **extra}, root / "state"))
         print("hdfs:// rolling:")
         _rolls(f"{cluster.namenode_uri}/bench/rolls", root / "state", extra)
 

@@ -1,4 +1,4 @@
-"""Kernel throughput: seq -> memory channel -> null sink, with 200-byte bodies.
+"""Kernel throughput: Flume's stress source -> memory channel -> null sink, 200-byte bodies.
 
 Runs the real runners (a source thread and a sink thread) for each batch size
 and prints events/s, CPU µs/event and peak RSS, beside the limit measured in the
@@ -13,53 +13,23 @@ import argparse
 import queue
 import threading
 import time
-from typing import Any, ClassVar
 
-import attrs
 from _harness import Measurement, median_of, print_table, run_pipeline
 
-from flume_sdk import (
-    Event,
-    PollableSource,
-    Status,
-    setting,
-)
+from flume_sdk import Event
 from flume_sdk.components.memory_channel import MemoryChannel
 from flume_sdk.components.null_sink import NullSink
+from flume_sdk.components.stress_source import StressSource
 
 BODY = b"x" * 200
-
-
-@attrs.frozen(kw_only=True)
-class _GenSettings:
-    batch_size: int = setting(default=1000)
-    total_events: int = setting(default=1_000_000)
-
-
-class Generator(PollableSource):
-    """An in-process generator: seq's loop with a fixed 200-byte body."""
-
-    Settings: ClassVar[type] = _GenSettings
-
-    def __init__(self, name: str, settings: Any = None, **kw: Any) -> None:
-        super().__init__(name, settings, **kw)
-        self.sent = 0
-
-    def process(self) -> Status:
-        remaining = self.settings.total_events - self.sent
-        if remaining <= 0:
-            return Status.BACKOFF
-        count = min(self.settings.batch_size, remaining)
-        delivered = self.deliver([Event(BODY) for _ in range(count)])
-        self.sent += delivered.accepted
-        return Status.READY if delivered else Status.BACKOFF
 
 
 def run(batch: int, total: int, capacity: int) -> Measurement:
     channel = MemoryChannel.from_config("c1", {"capacity": str(capacity),
                                                "transactionCapacity": str(batch),
                                                "keep-alive": "0.1"})
-    source = Generator.from_config("r1", {"batchSize": str(batch), "totalEvents": str(total)})
+    source = StressSource.from_config("r1", {"size": str(len(BODY)), "batchSize": str(batch),
+                                             "maxTotalEvents": str(total)})
     source.backoff_sleep_increment = 0.001
     source.max_backoff_sleep = 0.001
     sink = NullSink.from_config("k1", {"batchSize": str(batch)})
@@ -100,7 +70,7 @@ def main() -> None:
             plain.append(plain_handoff(batch, args.events, args.capacity))
             ours.append(run(batch, args.events, args.capacity))
         groups.append([(f"batch {batch}: plain queue handoff (the limit)", median_of(plain)),
-                       (f"batch {batch}: generator -> memory -> null", median_of(ours))])
+                       (f"batch {batch}: stress -> memory -> null", median_of(ours))])
     print_table(*groups, note="target >= 1,000,000 events/s at batch 1000 (floor 500k); "
                 "RSS < 100 MiB")
 

@@ -43,6 +43,14 @@ from flume_sdk._log_limit import (
 )
 from flume_sdk._metrics_client import MetricsDocument, fetch_health, fetch_metrics
 from flume_sdk._plugins import PluginInfo, PluginKind, PluginRegistry, load_plugin
+from flume_sdk._preflight import (
+    bind_problems,
+    preflight,
+    readable_dir,
+    readable_file,
+    writable_dir,
+    writable_parent,
+)
 from flume_sdk._rpc import RpcServer, RpcSinkSettings, RpcSource
 from flume_sdk._runners import SinkRunner, SourceRunner
 from flume_sdk._selector import ChannelSelector, Routing
@@ -57,6 +65,7 @@ from flume_sdk._settings import (
     one_of,
     parse_settings,
     setting,
+    settings_preflight,
     settings_warnings,
     to_bool,
 )
@@ -144,6 +153,7 @@ __all__ = [
     "TransactionStateError",
     "__version__",
     "at_least",
+    "bind_problems",
     "describe_error",
     "describe_settings",
     "escape_string",
@@ -157,9 +167,15 @@ __all__ = [
     "namespace",
     "one_of",
     "parse_settings",
+    "preflight",
+    "readable_dir",
+    "readable_file",
     "resolve_serializer",
     "setting",
+    "settings_preflight",
     "settings_warnings",
     "to_bool",
+    "writable_dir",
+    "writable_parent",
     "write_atomically",
 ]

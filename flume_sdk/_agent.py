@@ -29,8 +29,9 @@ from flume_sdk._handover import HandOver, lost_by_removal
 from flume_sdk._health_report import HealthMonitor, HealthPolicy
 from flume_sdk._hooks import plugin_manager
 from flume_sdk._lifecycle import Component, LifecycleState
-from flume_sdk._pipeline import Pipeline, build_pipeline
+from flume_sdk._pipeline import Pipeline
 from flume_sdk._plugins import PluginRegistry
+from flume_sdk._preflight import build_checked
 from flume_sdk._properties import Entry, read_properties
 from flume_sdk._tls import TlsDefaults, using_tls_defaults
 
@@ -109,8 +110,9 @@ class Agent:
         """Read and build the configuration; raise ``ConfigurationError`` on any error."""
         config = load_config(self.files, self.name, system_properties=self.system_properties)
         with using_tls_defaults(TlsDefaults.resolve(self.system_properties)):
-            pipeline = build_pipeline(config, registry=self.registry, clock=self.clock,
-                                      lenient=self.lenient, running=running)
+            pipeline = build_checked(config, registry=self.registry, clock=self.clock,
+                                     lenient=self.lenient, running=running,
+                                     ports=running is None)
         for warning in pipeline.warnings:
             log.warning("%s", warning)
         return pipeline

@@ -46,7 +46,12 @@ class ChannelProcessor:
         The smallest ``transactionCapacity`` of the channels the selector may choose;
         :meth:`Source.deliver` slices batches to it.
         """
-        return min((c.transaction_capacity for c in self.selector.channels), default=1 << 62)
+        limit = 1 << 62
+        for channel in self.selector.channels:  # a plain loop: this runs for every delivery
+            capacity = channel.transaction_capacity
+            if capacity < limit:
+                limit = capacity
+        return limit
 
     def initialize(self) -> None:
         for interceptor in self.interceptors:

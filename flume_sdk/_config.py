@@ -20,7 +20,8 @@ from flume_sdk._errors import Location, Problem
 from flume_sdk._hooks import plugin_manager
 from flume_sdk._properties import Entry
 
-__all__ = ["SECTIONS", "AgentConfig", "ComponentConfig", "agent_names", "parse_agent"]
+__all__ = ["SECTIONS", "AgentConfig", "ComponentConfig", "agent_names", "file_problems",
+           "parse_agent"]
 
 SECTIONS = ("sources", "channels", "sinks", "sinkgroups", "configfilters")
 _REFERENCE = re.compile(r"\$\{([^${}]+)\}")
@@ -78,6 +79,32 @@ def agent_names(entries: Iterable[Entry]) -> list[str]:
     return list(dict.fromkeys(e.key.split(".", 1)[0] for e in entries if "." in e.key))
 
 
+def file_problems(entries: Iterable[Entry], files: Iterable[object]) -> list[Problem]:
+    """What Flume reports about keys outside any agent (``PROPERTY_VALUE_NULL``,
+    ``AGENT_NAME_MISSING``) and a set of files that configures no agent at all."""
+    entries = list(entries)
+    agents = set(agent_names(entries))
+    referenced = {m.group(1) for e in entries for m in _REFERENCE.finditer(e.value)}
+    problems = []
+    for entry in entries:
+        if "." in entry.key and entry.key.split(".", 1)[0] in agents:
+            continue  # the agent's own checks report it
+        if not entry.value:
+            problems.append(Problem(entry.key, "has an empty value (Flume: PROPERTY_VALUE_NULL)",
+                                    location=entry.location))
+        elif "." not in entry.key and entry.key not in referenced:
+            problems.append(Problem(
+                entry.key, "names no agent (Flume: AGENT_NAME_MISSING) and no ${...} uses it",
+                location=entry.location, severity="warning",
+                suggestion="write <agent>.<section>... keys, or reference it as ${" +
+                entry.key + "}"))
+    if not agents:
+        where = ", ".join(map(str, files))
+        problems.append(Problem("config", f"no agent is configured in {where} (keys look like "
+                                "<agent>.sources = ...)"))
+    return problems
+
+
 def parse_agent(
     entries: Iterable[Entry],
     agent: str,
@@ -87,9 +114,11 @@ def parse_agent(
 ) -> AgentConfig:
     """Build the configuration of ``agent`` from properties entries (later keys win)."""
     config = AgentConfig(agent)
-    mine = _entries_of(list(entries), agent, config)
-    resolve = _Resolver(mine, system_properties or {}, os.environ if environ is None else environ,
-                        config)
+    entries = list(entries)
+    mine = _entries_of(entries, agent, config)
+    everything = {e.key: e for e in entries if e.value}
+    resolve = _Resolver(mine, everything, system_properties or {},
+                        os.environ if environ is None else environ, config)
     flat = {key: resolve(key, entry.value, entry.location) for key, entry in mine.items()}
     plugin_manager().hook.flume_config_loaded(agent=agent, properties=flat)
     config.properties = flat
@@ -118,14 +147,22 @@ def _entries_of(entries: list[Entry], agent: str, config: AgentConfig) -> dict[s
 
 
 class _Resolver:
-    """``${env:X}``, ``${sys:X}``, ``${OTHER_KEY}`` (then the environment) and ``${f['key']}``."""
+    """Flume 1.10's substitution: ``${env:X}``, ``${sys:X}``, ``${f['key']}`` (config filters)
+    and a bare ``${KEY}``: any key of the merged configuration (every ``-f`` file, with or
+    without an agent prefix), then this agent's key ``KEY`` relative to its name, then the
+    environment (Flume's legacy mode). References nest (``${${sys:env}_BIND}``). A reference
+    that does not resolve is an error, as are ``${date:...}`` and ``${java:...}``.
+    """
 
-    def __init__(self, mine: dict[str, Entry], system: Mapping[str, str],
-                 environ: Mapping[str, str], config: AgentConfig) -> None:
+    def __init__(self, mine: dict[str, Entry], everything: dict[str, Entry],
+                 system: Mapping[str, str], environ: Mapping[str, str],
+                 config: AgentConfig) -> None:
         self._mine = mine
+        self._everything = everything
         self._system = system
         self._environ = environ
         self._config = config
+        self._reported: set[tuple[str, str]] = set()
         self._filters = self._build_filters()
 
     def _build_filters(self) -> dict[str, Callable[[str], str | None]]:
@@ -158,19 +195,42 @@ class _Resolver:
         call = _FILTER_CALL.match(token)
         if call and call.group(1) in self._filters:
             found = self._filters[call.group(1)](call.group(3))
+            why = f"config filter {call.group(1)!r} has no value for {call.group(3)!r}"
         elif token.startswith("env:"):
-            found = self._environ.get(token[4:])
+            found, why = self._environ.get(token[4:]), f"environment variable {token[4:]!r} is not set"
         elif token.startswith("sys:"):
-            found = self._system.get(token[4:])
+            found, why = self._system.get(token[4:]), f"no -D{token[4:]}=... was given"
+        elif token.startswith(("date:", "java:")):
+            found, why = None, _UNSUPPORTED_LOOKUPS[token.split(":", 1)[0]]
         else:
-            other = self._mine.get(token.removeprefix(self._config.name + "."))
-            found = other.value if other else self._environ.get(token)
+            found = self._bare(token)
+            why = (f"no key {token!r} in the configuration and no environment variable "
+                   f"{token!r}")
         if found is None:
-            self._config.problems.append(Problem(
-                self._config.name, f"${{{token}}} could not be resolved and stays as text", key,
-                location, severity="warning"))
+            self._report(token, key, location, why)
             return "${" + token + "}"
         return found
+
+    def _bare(self, token: str) -> str | None:
+        entry = self._everything.get(token) or self._mine.get(
+            token.removeprefix(self._config.name + "."))
+        return entry.value if entry else self._environ.get(token)
+
+    def _report(self, token: str, key: str, location: Location, why: str) -> None:
+        if (key, token) in self._reported:
+            return
+        self._reported.add((key, token))
+        close = difflib.get_close_matches(token, list(self._everything), n=1)
+        hint = f"did you mean ${{{close[0]}}}?" if close and ":" not in token else None
+        self._config.problems.append(Problem(
+            self._config.name, f"${{{token}}} cannot be resolved: {why}", key, location, hint))
+
+
+_UNSUPPORTED_LOOKUPS = {
+    "date": "${date:...} is not supported: Flume computes it once when the file is read, which "
+            "is rarely what is wanted; use a sink's time escapes (%Y-%m-%d), evaluated per event",
+    "java": "${java:...} names a property of the Java runtime, which this agent does not have",
+}
 
 
 def _place(config: AgentConfig, key: str, value: str, location: Location | None) -> None:

@@ -35,15 +35,26 @@ class Configurable:
         default_component: the config path used when ``from_config`` is given none and its
             first argument is not a name.
         config_warnings: what the settings warned about (``flume-ng validate`` prints it).
+        config_path / config_locations: the config path it was built for and where each of
+            its keys was written (for messages after construction).
     """
 
     Settings: ClassVar[type] = NoSettings
     config_context: ClassVar[tuple[str, ...]] = ()
     default_component: ClassVar[str] = "component"
     config_warnings: list[Problem]
+    config_path: str
+    config_locations: Mapping[str, Location]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("wants_config_context"):  # the older spelling of config_context
+            cls.config_context = ("component", "locations")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.config_warnings = []
+        self.config_path = args[0] if args and isinstance(args[0], str) else ""
+        self.config_locations = {}
 
     @classmethod
     def from_config(
@@ -77,5 +88,6 @@ class Configurable:
         context = {"component": path, "locations": locations}
         options = {**{key: context[key] for key in cls.config_context}, **options}
         built = cls(target, settings, **options)
+        built.config_path, built.config_locations = path, dict(locations or {})
         built.config_warnings = settings_warnings(settings, component=path, locations=locations)
         return built

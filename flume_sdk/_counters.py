@@ -54,15 +54,25 @@ class Counter:
             try:
                 self._values[name] += amount
             except KeyError:
-                msg = f"{self.kind}.{self.name} has no counter {name!r}; declare() it first"
-                raise KeyError(msg) from None
+                raise self._unknown(name) from None
+
+    def incr_each(self, *amounts: tuple[str, int]) -> None:
+        """Add to several counters at once (one lock): ``incr_each(("A", 1), ("B", 100))``."""
+        with self._lock:
+            values = self._values
+            for name, amount in amounts:
+                if name not in values:
+                    raise self._unknown(name)
+                values[name] += amount
 
     def set(self, name: str, value: int) -> None:
         with self._lock:
             if name not in self._values:
-                msg = f"{self.kind}.{self.name} has no counter {name!r}; declare() it first"
-                raise KeyError(msg)
+                raise self._unknown(name)
             self._values[name] = value
+
+    def _unknown(self, name: str) -> KeyError:
+        return KeyError(f"{self.kind}.{self.name} has no counter {name!r}; declare() it first")
 
     def get(self, name: str) -> int:
         gauges = self._gauges() if self._gauges else {}

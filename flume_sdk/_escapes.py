@@ -92,8 +92,39 @@ def host_value(key: str) -> str:
 # -- time -----------------------------------------------------------------------------------
 
 
+# Java's three-letter zone ids (java.time.ZoneId.SHORT_IDS, which java.util.TimeZone reads too).
+_JAVA_SHORT_IDS = {
+    "ACT": "Australia/Darwin", "AET": "Australia/Sydney", "AGT": "America/Argentina/Buenos_Aires",
+    "ART": "Africa/Cairo", "AST": "America/Anchorage", "BET": "America/Sao_Paulo",
+    "BST": "Asia/Dhaka", "CAT": "Africa/Harare", "CNT": "America/St_Johns",
+    "CST": "America/Chicago", "CTT": "Asia/Shanghai", "EAT": "Africa/Addis_Ababa",
+    "ECT": "Europe/Paris", "IET": "America/Indiana/Indianapolis", "IST": "Asia/Kolkata",
+    "JST": "Asia/Tokyo", "MIT": "Pacific/Apia", "NET": "Asia/Yerevan", "NST": "Pacific/Auckland",
+    "PLT": "Asia/Karachi", "PNT": "America/Phoenix", "PRT": "America/Puerto_Rico",
+    "PST": "America/Los_Angeles", "SST": "Pacific/Guadalcanal", "VST": "Asia/Ho_Chi_Minh",
+    "EST": "-05:00", "MST": "-07:00", "HST": "-10:00",
+}
+# Java's custom ids: GMT+8, GMT+08, GMT+0800, GMT+08:00 (and UTC/UT prefixes for ZoneId).
+_JAVA_OFFSET = re.compile(r"^(?:GMT|UTC|UT)?([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
+
+
+def _fixed_offset(text: str, name: str) -> dt.tzinfo | None:
+    match = _JAVA_OFFSET.match(text)
+    if not match:
+        return None
+    sign, hours, minutes = match.group(1), int(match.group(2)), int(match.group(3) or 0)
+    if hours > 18 or minutes > 59:
+        return None
+    delta = dt.timedelta(hours=hours, minutes=minutes)
+    return dt.timezone(-delta if sign == "-" else delta, name)
+
+
 def resolve_time_zone(name: str | dt.tzinfo | None) -> dt.tzinfo | None:
     """A ``tzinfo`` for Flume's ``timeZone`` value; ``None``/empty means the local zone.
+
+    Accepts what Java's ``TimeZone.getTimeZone`` accepts: IANA names, ``UTC``/``GMT``,
+    custom offsets (``GMT+08:00``, ``GMT-8``, ``UTC+0530``) and the three-letter ids
+    (``PST`` is America/Los_Angeles, ``EST`` a fixed -05:00).
 
     Raises:
         EscapeError: the zone name is unknown.
@@ -103,13 +134,18 @@ def resolve_time_zone(name: str | dt.tzinfo | None) -> dt.tzinfo | None:
     text = name.strip()
     if not text or text.lower() == "local":
         return None
-    if text.upper() in ("UTC", "GMT", "Z"):
+    if text.upper() in ("UTC", "GMT", "Z", "UT"):
         return dt.UTC
+    mapped = _JAVA_SHORT_IDS.get(text.upper(), text)
+    fixed = _fixed_offset(mapped, text)
+    if fixed is not None:
+        return fixed
     try:
-        return ZoneInfo(text)
+        return ZoneInfo(mapped)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         msg = (f"time zone {name!r} is not known: expected an IANA name such as "
-               "'America/Los_Angeles' or 'UTC'")
+               "'America/Los_Angeles', 'UTC', an offset such as 'GMT+08:00', or one of Java's "
+               "three-letter ids such as 'PST'")
         raise EscapeError(msg) from exc
 
 

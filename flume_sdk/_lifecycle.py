@@ -56,6 +56,8 @@ class Component(Configurable, abc.ABC):
                                    clock=clock)
         self._lifecycle_lock = threading.RLock()
         self.config_warnings: list[Problem] = []  # filled by from_config
+        self.config_path = name
+        self.config_locations = {}
 
 
     def start(self) -> None:

@@ -68,7 +68,7 @@ class _Build:
     def fail(self, component: ComponentConfig | str, message: str, key: str | None = None,
              suggestion: str | None = None) -> None:
         if isinstance(component, ComponentConfig):
-            location = component.locations.get(key) if key else component.location
+            location = (component.locations.get(key) if key else None) or component.location
             self.problems.append(Problem(component.path, message, key, location, suggestion))
         else:
             self.problems.append(Problem(component, message, key, suggestion=suggestion))
@@ -106,10 +106,11 @@ class _Build:
         return None
 
 
-def _own_properties(conf: ComponentConfig) -> tuple[dict[str, str], dict[str, Location]]:
+def _own_properties(conf: ComponentConfig, reported: set[str] | None = None
+                    ) -> tuple[dict[str, str], dict[str, Location]]:
     skip = _FRAMEWORK_KEYS.get(conf.section, ("type",))
-    keep = {k: v for k, v in conf.properties.items()
-            if not any(k == s or (s.endswith(".") and k.startswith(s)) or
+    keep = {k: v for k, v in conf.properties.items() if k not in (reported or ())
+            and not any(k == s or (s.endswith(".") and k.startswith(s)) or
                        (s == "interceptors" and k.startswith("interceptors.")) for s in skip)}
     return keep, {k: conf.locations[k] for k in keep if k in conf.locations}
 
@@ -169,9 +170,10 @@ def _build_sources(build: _Build, pipeline: Pipeline) -> None:
     for name, conf in build.config.sources.items():
         if _reuse_source(build, pipeline, name, conf):
             continue
+        typos = _wiring_typos(build, conf)
         channels = _source_channels(build, pipeline, conf)
         cls = build.load(PluginKind.SOURCE, conf, conf.type)
-        props, locs = _own_properties(conf)
+        props, locs = _own_properties(conf, typos)
         source = build.construct(conf, cls, Source, props, locs, name, clock=build.clock)
         processor = _channel_processor(build, conf, channels)
         if source is None or processor is None or not channels:
@@ -215,7 +217,7 @@ def _source_channels(build: _Build, pipeline: Pipeline, conf: ComponentConfig) -
             out.append(pipeline.channels[channel_name])
         elif channel_name not in build.config.channels:
             build.fail(conf, f"names channel {channel_name!r}, which is not defined", "channels",
-                       _did_you_mean(channel_name, build.config.channels))
+                       _did_you_mean(channel_name, build.config.channels, "channels"))
     return out
 
 
@@ -270,11 +272,12 @@ def _build_sinks(build: _Build, pipeline: Pipeline) -> None:
             build.fail(conf, "has no channel", "channel", f"set {conf.path}.channel = <channel>")
         elif channel_name not in build.config.channels:
             build.fail(conf, f"names channel {channel_name!r}, which is not defined", "channel",
-                       _did_you_mean(channel_name, build.config.channels))
+                       _did_you_mean(channel_name, build.config.channels, "channels"))
         elif len(channel_name.split()) > 1:
             build.fail(conf, "takes exactly one channel", "channel")
+        typos = _wiring_typos(build, conf)
         cls = build.load(PluginKind.SINK, conf, conf.type)
-        props, locs = _own_properties(conf)
+        props, locs = _own_properties(conf, typos)
         sink = build.construct(conf, cls, Sink, props, locs, name, clock=build.clock)
         if sink is not None and channel is not None:
             _check_batch(build, conf, sink.batch_size, [channel])
@@ -292,13 +295,14 @@ def _build_sink_runners(build: _Build, pipeline: Pipeline) -> None:
                            f"{grouped[sink_name]!r}", "sinks")
             elif sink_name not in build.config.sinks:
                 build.fail(conf, f"names sink {sink_name!r}, which is not defined", "sinks",
-                           _did_you_mean(sink_name, build.config.sinks))
+                           _did_you_mean(sink_name, build.config.sinks, "sinks"))
             else:
                 grouped[sink_name] = name
                 if sink_name in pipeline.sinks:
                     sinks.append(pipeline.sinks[sink_name])
         if not conf.words("sinks"):
             build.fail(conf, "has no sinks", "sinks")
+        _sinkgroup_keys(build, conf)
         props, locs = conf.sub("processor.")
         processor_type = props.pop("type", None)
         locs.pop("type", None)
@@ -314,6 +318,43 @@ def _build_sink_runners(build: _Build, pipeline: Pipeline) -> None:
             pipeline.sink_runners.append(SinkRunner(name, processor, build.clock))
 
 
-def _did_you_mean(name: str, known: dict[str, ComponentConfig]) -> str | None:
+def _did_you_mean(name: str, known: dict[str, ComponentConfig], what: str) -> str:
     close = difflib.get_close_matches(name, list(known), n=1)
-    return f"did you mean {close[0]!r}?" if close else None
+    defined = f"defined {what}: {', '.join(known)}" if known else f"no {what} are defined"
+    return f"did you mean {close[0]!r}? {defined}" if close else defined
+
+
+# Keys a component section uses for wiring, and what a near miss of them should have been.
+_WIRING_TYPOS = {
+    "sources": {"interceptor": "interceptors", "channel": "channels", "selectors": "selector"},
+    "sinks": {"channels": "channel"},
+}
+
+
+def _wiring_typos(build: _Build, conf: ComponentConfig) -> set[str]:
+    """Report wiring keys with a near-miss spelling (``interceptor``); return those keys."""
+    typos = _WIRING_TYPOS.get(conf.section, {})
+    found = set()
+    for key in conf.properties:
+        head, dot, rest = key.partition(".")
+        if head in typos:
+            right = typos[head] + dot + rest
+            build.fail(conf, "is not a key of a " + conf.section[:-1], key,
+                       f"did you mean {right!r}?")
+            found.add(key)
+    return found
+
+
+def _sinkgroup_keys(build: _Build, conf: ComponentConfig) -> None:
+    """A sink group has ``sinks`` and ``processor.*``; anything else is an error."""
+    for key in conf.properties:
+        if key == "sinks" or key.startswith("processor."):
+            continue
+        head, _, rest = key.partition(".")
+        if rest and difflib.get_close_matches(head, ["processor"], n=1, cutoff=0.7):
+            hint = f"did you mean 'processor.{rest}'?"
+        else:
+            close = difflib.get_close_matches(key, ["sinks", "processor.type"], n=1)
+            hint = (f"did you mean {close[0]!r}? " if close else "") + \
+                "a sink group's keys are sinks and processor.*"
+        build.fail(conf, "is not a key of a sink group", key, hint)

@@ -34,6 +34,7 @@ from flume_sdk._serializer import EventSerializer
 from flume_sdk._sink import Sink
 from flume_sdk._sink_processor import SinkProcessor
 from flume_sdk._source import Source
+from flume_sdk._unavailable import unavailable
 
 __all__ = ["PluginInfo", "PluginKind", "PluginRegistry", "default_registry", "load_plugin"]
 
@@ -127,6 +128,9 @@ class PluginRegistry:
         return infos[0]
 
     def _not_found(self, kind: PluginKind, type_name: str) -> PluginNotFoundError:
+        reason = unavailable(kind.label, type_name)
+        if reason is not None:  # a Flume component we cannot offer: no did-you-mean
+            return PluginNotFoundError(reason, kind=kind.label, type_name=type_name)
         names = sorted({i.type_name for infos in self._by_kind[kind].values() for i in infos})
         short = [n for n in names if "." not in n]
         close = difflib.get_close_matches(type_name, names, n=1, cutoff=0.6) or \

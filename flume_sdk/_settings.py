@@ -10,6 +10,7 @@ do not convert, values a validator rejects, missing required keys.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -25,10 +26,13 @@ __all__ = [
     "at_least",
     "describe_settings",
     "in_range",
+    "is_secret_key",
     "namespace",
     "one_of",
     "parse_settings",
+    "redact",
     "setting",
+    "settings_preflight",
     "settings_warnings",
     "to_bool",
 ]
@@ -46,6 +50,7 @@ class _SettingSpec:
     converter: Converter | None
     help: str
     aliases: tuple[str, ...]
+    preflight: Callable[[Any], str | None] | None = None
 
 
 @attrs.frozen
@@ -69,6 +74,7 @@ def setting(
     validator: Validator | None = None,
     aliases: tuple[str, ...] = (),
     help: str = "",
+    preflight: Callable[[Any], str | None] | None = None,
 ) -> Any:
     """Declare one setting.
 
@@ -81,11 +87,14 @@ def setting(
         validator: an attrs-style validator run on the converted value.
         aliases: other accepted spellings of the key.
         help: one line for the documentation.
+        preflight: checks the value against this machine before the agent starts (and in
+            ``flume-ng validate``); returns what is wrong or ``None``. See
+            :func:`flume_sdk.writable_dir` and the other checks of ``flume_sdk._preflight``.
     """
     if default is attrs.NOTHING and not required:
         msg = f"setting {key!r} needs a default or required=True"
         raise TypeError(msg)
-    spec = _SettingSpec(key, converter, help, aliases)
+    spec = _SettingSpec(key, converter, help, aliases, preflight)
     field_default = attrs.NOTHING if required else default
     if isinstance(field_default, (list, dict, set)):
         value = field_default
@@ -236,14 +245,35 @@ def _resolved_fields(cls: type) -> tuple[attrs.Attribute, ...]:  # type: ignore[
     return fields
 
 
+_SECRET = re.compile(r"pass(word|phrase|wd)?|secret|token|jaas|credential|private.?key|"
+                     r"sasl\.|auth", re.IGNORECASE)
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether ``key`` may hold a secret (a password, a JAAS config, a token): its value is
+    never echoed in errors, ``/health`` or logs."""
+    return bool(_SECRET.search(key))
+
+
+def redact(message: str, key: str | None, value: object) -> str:
+    """``message`` without ``value`` when ``key`` may hold a secret."""
+    if key is None or not isinstance(value, str) or not value.strip() or not is_secret_key(key):
+        return message
+    return message.replace(repr(value), "(value hidden)").replace(value, "(value hidden)")
+
+
 @attrs.define
 class _Parse:
     component: str
     locations: Mapping[str, Location]
+    properties: Mapping[str, Any] = attrs.Factory(dict)
     problems: list[Problem] = attrs.Factory(list)
 
     def problem(self, message: str, key: str | None = None, suggestion: str | None = None) -> None:
         location = self.locations.get(key) if key else None
+        if location is None and self.locations:
+            location = min(self.locations.values(), key=lambda where: where.line)
+        message = redact(message, key, self.properties.get(key) if key else None)
         self.problems.append(Problem(self.component, message, key, location, suggestion))
 
 
@@ -267,7 +297,7 @@ def parse_settings(
     Raises:
         ConfigurationError: with every problem found.
     """
-    run = _Parse(component, locations or {})
+    run = _Parse(component, locations or {}, properties)
     known: dict[str, str] = {}
     values: dict[str, Any] = {}
     consumed = set(ignore)
@@ -301,6 +331,29 @@ def settings_warnings(
     where = locations or {}
     return [Problem(component, message, key, where.get(key) if key else None, severity="warning")
             for key, message in check()]
+
+
+def settings_preflight(settings: object) -> list[tuple[str | None, str]]:
+    """What stops ``settings`` from working on this machine, as ``(key, message)`` pairs.
+
+    Runs each field's ``preflight`` check on its value (``None`` and empty values are
+    skipped), then the settings' own ``preflight()`` method if it has one (checks that
+    need several fields, such as binding ``bind`` and ``port``).
+    """
+    found: list[tuple[str | None, str]] = []
+    if attrs.has(type(settings)):
+        for field in attrs.fields(type(settings)):  # type: ignore[arg-type]
+            spec = field.metadata.get(_SPEC)
+            value = getattr(settings, field.name, None)
+            if spec is None or spec.preflight is None or value is None or value == "":
+                continue
+            message = spec.preflight(value)
+            if message:
+                found.append((_key_of(field), message))
+    check = getattr(settings, "preflight", None)
+    if callable(check):
+        found.extend(check())
+    return found
 
 
 def _parse_field(

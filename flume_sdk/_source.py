@@ -107,31 +107,35 @@ class Source(Component):
         """
         counter = self.counter
         count = len(events)
-        counter.incr("AppendReceivedCount" if single else "AppendBatchReceivedCount")
-        counter.incr("EventReceivedCount", count)
+        counter.incr_each(("AppendReceivedCount" if single else "AppendBatchReceivedCount", 1),
+                          ("EventReceivedCount", count))
+        done, error = self._commit_in_slices(events)
+        if error is not None:
+            counter.incr_each(("ChannelWriteFail", 1), ("EventAcceptedCount", done))
+            log.debug("%s: channel refused events %d-%d: %s", self.name, done + 1, count, error)
+            return Delivery(done, error)
+        counter.incr_each(("AppendAcceptedCount" if single else "AppendBatchAcceptedCount", 1),
+                          ("EventAcceptedCount", count))
+        return Delivery(count)
+
+    def _commit_in_slices(self, events: Sequence[Event]) -> tuple[int, ChannelException | None]:
+        """Hand ``events`` over in slices the channels take; (events committed, refusal)."""
         processor = self.channel_processor
         step = processor.transaction_limit
         batch_size = self.batch_size
         if batch_size is not None and batch_size < step:
             step = max(1, batch_size)
-        done = 0
+        count, done = len(events), 0
         try:
-            if count <= step:
+            if count <= step:  # the usual case: no copy
                 processor.process_batch(events)
-            else:
-                for start in range(0, count, step):
-                    processor.process_batch(events[start:start + step])
-                    done = min(start + step, count)
+                return count, None
+            for start in range(0, count, step):
+                processor.process_batch(events[start:start + step])
+                done = min(start + step, count)
         except ChannelException as exc:
-            counter.incr("ChannelWriteFail")
-            if done:
-                counter.incr("EventAcceptedCount", done)
-            log.debug("%s: channel refused events %d-%d of %d: %s", self.name, done + 1,
-                      min(done + step, count), count, exc)
-            return Delivery(done, exc)
-        counter.incr("AppendAcceptedCount" if single else "AppendBatchAcceptedCount")
-        counter.incr("EventAcceptedCount", count)
-        return Delivery(count)
+            return done, exc
+        return done, None
 
 
 @attrs.frozen(kw_only=True)

@@ -8,9 +8,11 @@ subcommand, the value a ``main(argv) -> int`` function.
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib.metadata as md
-import json
+import importlib.util
 import logging
+import re
 import signal
 import sys
 import threading
@@ -20,6 +22,7 @@ from types import FrameType
 
 from flume_sdk import __version__
 from flume_sdk._agent import Agent, load_config
+from flume_sdk._config import agent_names, file_problems
 from flume_sdk._errors import ConfigurationError, Problem
 from flume_sdk._ganglia import GangliaReporter
 from flume_sdk._gc_tuning import DEFAULT_GC_THRESHOLD, tune_garbage_collector
@@ -27,9 +30,9 @@ from flume_sdk._health_report import HealthPolicy
 from flume_sdk._log_format import LOG_FORMATS, LOG_LEVELS, configure_logging, level_from
 from flume_sdk._monitoring import MonitoringServer
 from flume_sdk._new_plugin import KINDS, new_plugin
-from flume_sdk._pipeline import build_pipeline
-from flume_sdk._plugins import PluginInfo, PluginRegistry, check_all, default_registry
-from flume_sdk._settings import SettingDoc, describe_settings
+from flume_sdk._plugin_listing import plugins_command
+from flume_sdk._preflight import build_checked, sorted_problems
+from flume_sdk._properties import read_properties
 from flume_sdk._tls import TlsDefaults, using_tls_defaults
 
 __all__ = ["main"]
@@ -37,13 +40,49 @@ __all__ = ["main"]
 log = logging.getLogger("flume_sdk.cli")
 
 
+_EXAMPLES = {
+    "agent": "flume-ng agent -n a1 -c conf -f flume.conf -Dflume.monitoring.type=http "
+             "-Dflume.monitoring.host=127.0.0.1 -Dflume.monitoring.port=41414 --log-format json",
+    "validate": "flume-ng validate -c conf -f flume.conf -f overrides.conf -n a1",
+    "plugins": "flume-ng plugins --check",
+    "version": "flume-ng version",
+    "new-plugin": "flume-ng new-plugin sink mything -d plugins",
+}
+
+
+def _command(sub: argparse._SubParsersAction, name: str,  # type: ignore[type-arg]
+             help: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=help, description=help[:1].upper() + help[1:] + ".",
+        epilog=f"example:\n  {_EXAMPLES[name]}", formatter_class=argparse.RawDescriptionHelpFormatter)
+    return parser
+
+
+def _describe(ep: md.EntryPoint) -> str:
+    """The first line of a plugin command's module docstring, read without importing it."""
+    try:
+        spec = importlib.util.find_spec(ep.module)
+        origin = spec.origin if spec else None
+        doc = ast.get_docstring(ast.parse(Path(origin).read_text())) if origin else None
+    except (ImportError, OSError, SyntaxError, ValueError):
+        doc = None
+    first = (doc or "").strip().splitlines()[0] if doc else ""
+    first = re.sub(r"^``flume-ng [^`]*``:?\s*", "", first).rstrip(".")
+    first = first[:1].lower() + first[1:]
+    dist = getattr(ep, "dist", None)
+    source = f" (from {dist.metadata['Name']})" if dist is not None else ""
+    return (first or f"the {ep.name} command") + source
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="flume-ng", description="flume-sdk agent and tools")
-    sub = parser.add_subparsers(dest="command", required=True)
-    agent = sub.add_parser("agent", help="run an agent")
+    parser = argparse.ArgumentParser(
+        prog="flume-ng", description="flume-sdk: run Flume agents, check their configuration, "
+        "list plugins. 'flume-ng COMMAND --help' shows each command's options and an example.")
+    parser.add_argument("--version", action="version", version=f"flume-sdk {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    agent = _command(sub, "agent", "run an agent")
     agent.add_argument("-n", "--name", required=True, help="the agent name in the config")
     _config_options(agent)
-    agent.add_argument("-c", "--conf", type=Path, help="configuration directory (relative -f)")
     _defines_option(agent)
     agent.add_argument("--no-reload-conf", action="store_true", help="never reload the config")
     agent.add_argument("-i", "--poll-interval", type=float, default=30.0,
@@ -58,22 +97,24 @@ def _parser() -> argparse.ArgumentParser:
                        "INFO); tracebacks are written only at DEBUG")
     agent.add_argument("--log-format", choices=LOG_FORMATS, default="text",
                        help="text (default) or json: one JSON object per line")
-    validate = sub.add_parser("validate", help="check a configuration; exit 1 on any error")
+    validate = _command(sub, "validate", "check a configuration as the agent would before it "
+                        "starts (paths, ports, variables); exit 1 on any error")
     validate.add_argument("-n", "--name", help="only this agent (default: every agent)")
     _config_options(validate)
     _defines_option(validate)
-    plugins = sub.add_parser("plugins", help="list installed component types")
-    plugins.add_argument("--check", action="store_true", help="import each and report")
+    plugins = _command(sub, "plugins", "list installed component types, one row per component")
+    plugins.add_argument("--check", action="store_true",
+                         help="import each and document its settings")
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
-    sub.add_parser("version", help="print the version")
-    new = sub.add_parser("new-plugin", help="write a working plugin distribution with its "
-                         "contract test")
+    _command(sub, "version", "print the version")
+    new = _command(sub, "new-plugin", "write a working plugin distribution with its "
+                   "contract test")
     new.add_argument("kind", choices=KINDS, help="what the plugin provides")
     new.add_argument("name", help="its type alias in flume.conf (lower case, e.g. mything)")
     new.add_argument("-d", "--directory", type=Path, default=Path(),
                      help="where to create flume-<kind>-<name>/ (default: here)")
     for ep in md.entry_points(group="flume_sdk.cli"):
-        extra = sub.add_parser(ep.name, help=f"provided by {ep.value}", add_help=False)
+        extra = sub.add_parser(ep.name, help=_describe(ep), add_help=False)
         extra.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
@@ -87,6 +128,8 @@ def _defines_option(parser: argparse.ArgumentParser) -> None:
 def _config_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-f", "--conf-file", dest="files", action="append", required=True,
                         type=Path, help="properties file (repeatable; later keys win)")
+    parser.add_argument("-c", "--conf", type=Path,
+                        help="configuration directory (where a relative -f is looked up)")
     parser.add_argument("--lenient", action="store_true",
                         help="Flume's behaviour: drop invalid components and start the rest")
 
@@ -208,66 +251,44 @@ def _monitoring(agent: Agent, defines: dict[str, str]) -> MonitoringServer | Gan
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from flume_sdk._config import agent_names
-    from flume_sdk._properties import read_properties
-
+    """Everything the agent checks before it starts, for every agent (or ``-n``), at once."""
+    files = _resolve_files(args.files, args.conf)
     try:
-        entries = [e for f in args.files for e in read_properties(f)]
+        entries = [e for f in files for e in read_properties(f)]
     except ConfigurationError as exc:
-        print(exc, file=sys.stderr)
+        _print_problems("configuration", exc.problems)
         return 1
-    names = [args.name] if args.name else agent_names(entries)
     defines = _defines(args.defines)
-    failed = False
-    for name in names:
-        try:
-            config = load_config(args.files, name, system_properties=defines)
-            with using_tls_defaults(TlsDefaults.resolve(defines)):
-                pipeline = build_pipeline(config, lenient=args.lenient)
-        except ConfigurationError as exc:
+    general = file_problems(entries, files)
+    failed = _print_problems("configuration", general) if general else False
+    for name in [args.name] if args.name else agent_names(entries):
+        config = load_config(files, name, system_properties=defines)
+        with using_tls_defaults(TlsDefaults.resolve(defines)):
+            pipeline = build_checked(config, lenient=True)
+        errors = [p for p in pipeline.warnings if p.severity == "error"]
+        if _print_problems(f"agent {name}", pipeline.warnings) and not args.lenient:
             failed = True
-            count = len(exc.problems)
-            print(f"agent {name}: {count} error{'s' * (count != 1)}", file=sys.stderr)
-            for problem in exc.problems:
-                print(f"  {problem}", file=sys.stderr)
             continue
-        for warning in pipeline.warnings:
-            print(f"  warning: {warning}", file=sys.stderr)
+        dropped = f"; {len(errors)} error(s) dropped components (--lenient)" if errors else ""
         print(f"agent {name}: OK ({len(pipeline.sources)} sources, {len(pipeline.channels)} "
-              f"channels, {len(pipeline.sinks)} sinks)")
+              f"channels, {len(pipeline.sinks)} sinks{dropped})")
     return 1 if failed else 0
+
+
+def _print_problems(what: str, problems: list[Problem]) -> bool:
+    """Print errors (sorted by file and line) then warnings; return whether any was an error."""
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        print(f"{what}: {len(errors)} error{'s' * (len(errors) != 1)}", file=sys.stderr)
+    for problem in sorted_problems(errors):
+        print(f"  {problem}", file=sys.stderr)
+    for problem in sorted_problems([p for p in problems if p.severity != "error"]):
+        print(f"  warning: {problem}", file=sys.stderr)
+    return bool(errors)
 
 
 def _plugins(args: argparse.Namespace) -> int:
-    registry = default_registry()
-    rows = check_all(registry) if args.check else [(i, None) for i in registry.available()]
-    failed = any(err for _, err in rows)
-    if args.json:
-        out = []
-        for info, err in rows:
-            row: dict[str, object] = {"kind": info.kind.label, "type": info.type_name, "class": info.value,
-                   "distribution": info.distribution, "version": info.version}
-            if args.check:
-                row["status"] = "ok" if err is None else str(err)
-                if err is None:
-                    row["settings"] = [_doc(d) for d in _settings_docs(registry, info)]
-            out.append(row)
-        print(json.dumps(out, indent=2))
-    else:
-        for info, err in rows:
-            status = "" if not args.check else ("  ok" if err is None else f"  FAILED: {err}")
-            print(f"{info.kind.label:16} {info.type_name:55} {info.origin}{status}")
-    return 1 if failed else 0
-
-
-def _settings_docs(registry: PluginRegistry, info: PluginInfo) -> list[SettingDoc]:
-    cls = registry.load(info.kind, info.type_name)
-    settings = getattr(cls, "Settings", None)
-    return describe_settings(settings) if settings is not None else []
-
-
-def _doc(doc: SettingDoc) -> dict[str, object]:
-    return {k: getattr(doc, k) for k in ("key", "type", "default", "required", "help", "aliases")}
+    return plugins_command(args.check, args.json)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ config comes from the environment, as in Flume.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -25,10 +26,13 @@ def main() -> int:
     spool.mkdir(parents=True)
     out.mkdir()
     conf_path = ROOT / "examples" / "demo.conf"
-    cmd = [sys.executable, "-m", "flume_sdk.cli", "agent", "-n", "demo", "-f", str(conf_path),
-           "-Dflume.monitoring.type=http", "-Dflume.monitoring.port=0"]
-    print("$", " ".join(cmd[2:]))
-    agent = subprocess.Popen(cmd, env={**os.environ, "DEMO_DIR": str(WORK)})
+    args = ["agent", "-n", "demo", "-f", str(conf_path.relative_to(ROOT)),
+            "-Dflume.monitoring.type=http", "-Dflume.monitoring.host=127.0.0.1",
+            "-Dflume.monitoring.port=0"]
+    # A command a user can copy and run from the repository (Ctrl-C stops it).
+    print("$", shlex.join([f"DEMO_DIR={WORK.relative_to(ROOT)}", ".venv/bin/flume-ng", *args]))
+    agent = subprocess.Popen([sys.executable, "-m", "flume_sdk.cli", *args], cwd=ROOT,
+                             env={**os.environ, "DEMO_DIR": str(WORK)})
     try:
         (spool / "access.log.tmp").write_text("".join(f"demo line {i}\n" for i in range(1000)))
         (spool / "access.log.tmp").rename(spool / "access.log")

@@ -17,6 +17,7 @@ command -v gmond >/dev/null 2>&1 || [ -x /usr/sbin/gmond ] || need+=(ganglia-mon
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql-15)
 command -v ngircd >/dev/null 2>&1 || [ -x /usr/sbin/ngircd ] || need+=(ngircd)
 [ -f /usr/share/activemq/bin/activemq.jar ] || need+=(activemq)
+[ -f /usr/share/java/xstream.jar ] || need+=(libxstream-java)  # ActiveMQ's statistics as XML maps
 # syslog-ng is unpacked from Debian's .deb files at test time (it conflicts with rsyslog as a
 # package), which needs current package lists.
 if [ "$(id -u)" = 0 ] && [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v lock)" ]; then

@@ -42,6 +42,7 @@ from flume_sdk import (
     one_of,
     resolve_serializer,
     setting,
+    writable_dir,
 )
 
 __all__ = [
@@ -58,7 +59,7 @@ _SERIALIZER_PREFIX = "sink.serializer."
 
 @attrs.frozen(kw_only=True)
 class FileRollSinkSettings:
-    directory: Path = setting("sink.directory", required=True,
+    directory: Path = setting("sink.directory", required=True, preflight=writable_dir(create=True),
                               help="directory the files are written to (created if missing)")
     roll_interval: int = setting("sink.rollInterval", default=30, validator=at_least(0),
                                  help="seconds before a file is closed and a new one started; "

@@ -61,6 +61,7 @@ from flume_sdk import (
     RateLimitedLog,
     TlsServerSettings,
     at_least,
+    bind_problems,
     in_range,
     namespace,
     parse_settings,
@@ -236,6 +237,9 @@ class HTTPSourceSettings(TlsServerSettings):
                 yield f"handler.{problem.key}", problem.message
         except ValueError as exc:
             yield "handler", str(exc)
+
+    def preflight(self) -> Iterator[tuple[str, str]]:
+        yield from bind_problems("port", self.bind, self.port)
 
 
 class _Server(ThreadingHTTPServer):

@@ -42,7 +42,9 @@ class MemoryChannelSettings:
     def problems(self) -> list[tuple[str, str]]:
         if self.transaction_capacity > self.capacity:
             return [("transactionCapacity",
-                     f"must not exceed capacity {self.capacity} (got {self.transaction_capacity})")]
+                     f"must not exceed capacity {self.capacity} (got {self.transaction_capacity}); "
+                     f"raise capacity to at least {self.transaction_capacity} or lower "
+                     f"transactionCapacity to at most {self.capacity}")]
         return []
 
 

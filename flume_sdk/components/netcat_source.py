@@ -7,6 +7,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import attrs
@@ -19,6 +20,7 @@ from flume_sdk import (
     EventDrivenSource,
     RateLimitedLog,
     at_least,
+    bind_problems,
     in_range,
     setting,
 )
@@ -44,6 +46,9 @@ class NetcatSourceSettings:
     idle_timeout: float = setting("idle-timeout", default=300.0, validator=at_least(0.01),
                                   help="seconds a client may go without sending a complete "
                                   "line (idle or dripping bytes) before it is disconnected")
+
+    def preflight(self) -> Iterator[tuple[str, str]]:
+        yield from bind_problems("port", self.bind, self.port)
 
 
 class NetcatSource(EventDrivenSource):

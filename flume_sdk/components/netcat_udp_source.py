@@ -12,6 +12,7 @@ import logging
 import select
 import socket
 import threading
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import attrs
@@ -21,6 +22,7 @@ from flume_sdk import (
     Clock,
     Event,
     EventDrivenSource,
+    bind_problems,
     in_range,
     setting,
 )
@@ -41,6 +43,9 @@ class NetcatUdpSourceSettings:
     remote_address_header: str = setting(
         "remoteAddressHeader", default="",
         help="header that receives the sender's IP address; empty = none")
+
+    def preflight(self) -> Iterator[tuple[str, str]]:
+        yield from bind_problems("port", self.bind, self.port, udp=True)
 
 
 def split_datagram(data: bytes) -> list[bytes]:

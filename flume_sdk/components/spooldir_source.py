@@ -53,6 +53,7 @@ from flume_sdk import (
     namespace,
     one_of,
     setting,
+    writable_dir,
     write_atomically,
 )
 from flume_sdk.components.deserializers import (
@@ -79,7 +80,7 @@ def _regex(_inst: Any, attr: Any, value: str) -> None:
 
 @attrs.frozen(kw_only=True)
 class SpoolDirectorySourceSettings:
-    spool_dir: Path = setting("spoolDir", required=True,
+    spool_dir: Path = setting("spoolDir", required=True, preflight=writable_dir(),
                               help="directory watched for new files")
     file_suffix: str = setting(default=".COMPLETED", help="appended to a file once consumed")
     delete_policy: str = setting(default="never", validator=one_of("never", "immediate"),

@@ -52,6 +52,7 @@ from flume_sdk import (
     at_least,
     namespace,
     setting,
+    writable_parent,
     write_atomically,
 )
 
@@ -72,6 +73,7 @@ class TaildirSourceSettings(PollableSourceSettings):
         "headers.", help="headers.<g>.<key> = value, added to every event of group g")
     position_file: Path = setting(default=Path("~/.flume/taildir_position.json"),
                                   converter=lambda text: Path(text.strip()),
+                                  preflight=writable_parent(),
                                   help="JSON file of committed positions")
     byte_offset_header: bool = setting(default=False,
                                        help="add the line's byte offset as header 'byteoffset'")

@@ -37,7 +37,9 @@ _SERVER_MODULES = (
     "flume_testkit.servers.syslog_peers",
     "flume_testkit.servers.ganglia",
     "flume_testkit.servers.postgres",
+    "flume_testkit.servers.http_peer",
     "flume_testkit.servers.ircd",
+    "flume_testkit.servers.activemq",
 )
 # Only modules present in this installation, so a trimmed or partial install still loads.
 pytest_plugins = [m for m in _SERVER_MODULES if importlib.util.find_spec(m) is not None]

@@ -61,11 +61,25 @@ def test_bare_reference_takes_another_key_then_the_environment() -> None:
     assert config.sources["r1"].properties == {"port": "1", "bind": "h"}
 
 
-def test_unresolvable_reference_stays_and_warns() -> None:
+def test_unresolvable_reference_is_an_error() -> None:
     config = agent("a1.sinks = k1\na1.sinks.k1.type = ${env:NOPE_NOT_SET}\n", environ={})
     assert config.sinks["k1"].type == "${env:NOPE_NOT_SET}"
-    assert any(p.severity == "warning" and "could not be resolved" in p.message
-               for p in config.problems)
+    assert [p.message for p in config.problems if p.severity == "error"] == [
+        "${env:NOPE_NOT_SET} cannot be resolved: environment variable 'NOPE_NOT_SET' is not set"]
+
+
+def test_bare_reference_takes_any_key_of_the_merged_configuration_nested() -> None:
+    config = agent("DEV_BIND = 127.0.0.1\nprod.bind = 10.0.0.1\nwhich = DEV\n"
+                   "a1.sources = r1\na1.sources.r1.bind = ${${which}_BIND}\n"
+                   "a1.sources.r1.other = ${prod.bind}\n", environ={})
+    assert config.sources["r1"].properties == {"bind": "127.0.0.1", "other": "10.0.0.1"}
+    assert not [p for p in config.problems if p.severity == "error"]
+
+
+def test_date_lookup_is_rejected_with_the_reason() -> None:
+    config = agent("a1.sinks = k1\na1.sinks.k1.path = /x/${date:yyyy-MM-dd}\n")
+    [problem] = [p for p in config.problems if "date:" in p.message]
+    assert "not supported" in problem.message and "%Y-%m-%d" in problem.message
 
 
 def test_env_config_filter_replaces_values(monkeypatch: pytest.MonkeyPatch) -> None:

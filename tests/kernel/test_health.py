@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
-from flume_testkit import FakeClock, LogRecorder
+from flume_testkit import FakeClock, LogRecorder, wait_until
 
-from flume_sdk import FailureLog, HealthChecks, describe_error
+from flume_sdk import FailureLog, HealthChecks, PollableSource, Status, describe_error
+from flume_sdk._agent import Agent
 
 
 def _messages(recorder: LogRecorder) -> list[str]:
@@ -101,3 +103,39 @@ def test_not_required_condition_is_degraded() -> None:
     checks = HealthChecks("SINK.k2", "sink k2")
     checks.failing("delivery", "refused", required=False, log=False)
     assert checks.conditions()[0].to_json()["severity"] == "degraded"
+
+
+class _NeverStarts(PollableSource):
+    """A source whose start always fails."""
+
+    attempts = 0
+
+    def do_start(self) -> None:
+        type(self).attempts += 1
+        raise OSError("cannot open /dev/nothing")
+
+    def process(self) -> Status:
+        return Status.BACKOFF
+
+
+def test_a_component_that_keeps_failing_to_start_is_logged_once_and_shown_in_health(
+        tmp_path: Path) -> None:
+    conf = tmp_path / "a.conf"
+    conf.write_text(f"a1.sources = r1\na1.channels = c1\na1.sinks = k1\n"
+                    f"a1.sources.r1.type = {__name__}:_NeverStarts\na1.sources.r1.channels = c1\n"
+                    "a1.channels.c1.type = memory\na1.sinks.k1.type = null\n"
+                    "a1.sinks.k1.channel = c1\n")
+    recorder = LogRecorder("flume_sdk", logging.INFO).attach()
+    agent = Agent("a1", [conf], supervise_interval=0.05)
+    _NeverStarts.attempts = 0
+    try:
+        agent.start()
+        wait_until(lambda: _NeverStarts.attempts >= 3, timeout=30)
+        doc = agent.health()
+    finally:
+        agent.stop()
+        recorder.detach()
+    lines = [r for r in recorder.records if "cannot open /dev/nothing" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].exc_info is None
+    assert lines[0].getMessage() == "source r1: start: OSError: cannot open /dev/nothing"
+    assert doc["status"] == "failing" and "SOURCE.r1" in doc["failing"]

@@ -45,6 +45,16 @@ def _delivered(directory: Path) -> list[bytes]:
     return [line for f in sorted(directory.iterdir()) for line in f.read_bytes().splitlines()]
 
 
+def _start_broken(tmp_path: Path, capacity: int, directory: Path) -> tuple[Agent, Path, int]:
+    """Start with a sink that cannot write: its directory becomes a file once started (the
+    preflight refuses to start an agent whose sink directory is not writable)."""
+    directory.mkdir()
+    started = _start(tmp_path, capacity, directory)
+    directory.rmdir()
+    directory.write_text("the sink cannot write here")
+    return started
+
+
 def _start(tmp_path: Path, capacity: int, directory: Path) -> tuple[Agent, Path, int]:
     conf = tmp_path / "a.conf"
     conf.write_text(CONF.format(port=0, capacity=capacity, directory=directory))
@@ -58,10 +68,9 @@ def _start(tmp_path: Path, capacity: int, directory: Path) -> tuple[Agent, Path,
 def test_reload_shrinking_a_memory_channel_below_its_fill_delivers_every_acked_event(
         tmp_path: Path) -> None:
     broken = tmp_path / "not-a-directory"
-    broken.write_text("the sink cannot write here")
     good = tmp_path / "out"
     good.mkdir()
-    agent, conf, port = _start(tmp_path, 10_000, broken)
+    agent, conf, port = _start_broken(tmp_path, 10_000, broken)
     try:
         _send_acked(port, LINES)
         conf.write_text(CONF.format(port=port, capacity=100, directory=good))
@@ -77,8 +86,7 @@ def test_reload_shrinking_a_memory_channel_below_its_fill_delivers_every_acked_e
 def test_reload_removing_a_memory_channel_that_holds_events_is_refused_with_the_reason(
         tmp_path: Path) -> None:
     broken = tmp_path / "not-a-directory"
-    broken.write_text("the sink cannot write here")
-    agent, conf, port = _start(tmp_path, 10_000, broken)
+    agent, conf, port = _start_broken(tmp_path, 10_000, broken)
     try:
         _send_acked(port, 500)
         first = agent.pipeline

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
 from flume_testkit import ChannelFailure, RecordingChannel, memory_channel, take_all
 
 from flume_sdk import (
@@ -11,6 +12,7 @@ from flume_sdk import (
     ChannelFullException,
     ChannelProcessor,
     ChannelSelector,
+    Counter,
     Event,
     EventDrivenSource,
     Interceptor,
@@ -132,3 +134,11 @@ def test_transaction_limit_is_the_smallest_channel_transaction_capacity() -> Non
     channels = [RecordingChannel(n, RecordingChannel.Settings(transaction_capacity=c))
                 for n, c in (("a", 50), ("b", 7))]
     assert ChannelProcessor(ChannelSelector(channels)).transaction_limit == 7
+
+
+def test_incr_each_adds_to_several_counters_and_refuses_an_unknown_name() -> None:
+    counter = Counter("SOURCE", "r1")
+    counter.incr_each(("EventReceivedCount", 5), ("AppendBatchReceivedCount", 1))
+    assert (counter.get("EventReceivedCount"), counter.get("AppendBatchReceivedCount")) == (5, 1)
+    with pytest.raises(KeyError, match="has no counter 'Nope'"):
+        counter.incr_each(("Nope", 1))

@@ -112,7 +112,9 @@ class FileChannelSettings:
         found: list[tuple[str, str]] = []
         if self.transaction_capacity > self.capacity:
             found.append(("transactionCapacity", f"must not exceed capacity {self.capacity} "
-                          f"(got {self.transaction_capacity})"))
+                          f"(got {self.transaction_capacity}); raise capacity to at least "
+                          f"{self.transaction_capacity} or lower transactionCapacity to at most "
+                          f"{self.capacity}"))
         if self.use_dual_checkpoints and self.backup_checkpoint_dir is None:
             found.append(("backupCheckpointDir", "is required when useDualCheckpoints=true"))
         if self.backup_checkpoint_dir in (self.checkpoint_dir, *self.data_dirs):

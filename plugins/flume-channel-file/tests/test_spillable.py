@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 from flume_channel_file import SpillableMemoryChannel
-from flume_testkit import ChannelDriver, EventFactory, LogRecorder, event_ids, take_all
+from flume_testkit import ChannelDriver, EventFactory, LogRecorder, event_ids, take_all, wait_until
+from flume_testkit.servers import FlumeAgentProcess
 
-from flume_sdk import ChannelFullException, ConfigurationError, Event
+from flume_sdk import ChannelException, ChannelFullException, ConfigurationError, Event
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -141,3 +142,53 @@ def test_bad_settings_are_refused_naming_the_key(tmp_path: Path, props: dict[str
         SpillableMemoryChannel.from_config("c1", _props(tmp_path, **props),
                                            component="a1.channels.c1")
     assert "a1.channels.c1" in str(info.value) and says in str(info.value), str(info.value)
+
+
+def test_an_overflow_that_refuses_is_reported_while_memory_keeps_working(tmp_path: Path) -> None:
+    driver = _open(tmp_path, memoryCapacity="2", minimumRequiredSpace=str(1 << 60))
+    try:
+        driver.put(EventFactory("mem").batch(2))
+        with pytest.raises(ChannelException, match="c1-overflow"):
+            driver.put(EventFactory("spill").batch(1))
+        assert len(driver.take(10)) == 2
+        driver.put(EventFactory("mem-again").batch(2))
+    finally:
+        driver.channel.stop()
+
+
+def test_a_real_agent_keeps_order_through_memory_and_overflow(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    conf = tmp_path / "a.conf"
+    conf.write_text(f"""\
+a1.sources = r1
+a1.channels = c1
+a1.sinks = k1
+a1.sources.r1.type = seq
+a1.sources.r1.totalEvents = 2000
+a1.sources.r1.batchSize = 50
+a1.sources.r1.channels = c1
+a1.channels.c1.type = SPILLABLEMEMORY
+a1.channels.c1.memoryCapacity = 50
+a1.channels.c1.overflowTimeout = 0
+a1.channels.c1.checkpointDir = {tmp_path}/ck
+a1.channels.c1.dataDirs = {tmp_path}/data
+a1.channels.c1.minimumRequiredSpace = 0
+a1.sinks.k1.type = file_roll
+a1.sinks.k1.channel = c1
+a1.sinks.k1.sink.directory = {out}
+a1.sinks.k1.sink.rollInterval = 0
+""")
+
+    def lines() -> list[bytes]:
+        return [line for f in sorted(out.iterdir()) for line in f.read_bytes().splitlines()]
+
+    agent = FlumeAgentProcess("a1", conf, tmp_path)
+    agent.start_and_wait()
+    try:
+        wait_until(lambda: len(lines()) >= 2000, timeout=60, what="2000 events in file_roll")
+        spilled = int(agent.metrics()["CHANNEL.c1"]["SpilledEventCount"])
+    finally:
+        agent.stop()
+    assert spilled > 0, "the run never spilled: the test would not cross the two stores"
+    assert [int(line) for line in lines()] == list(range(2000))

@@ -10,7 +10,10 @@ the channel turns them into ``ChannelException``.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import itertools
 import json
+import os
 import queue
 import sqlite3
 import threading
@@ -23,8 +26,8 @@ import psycopg
 
 from flume_sdk import Event, FlumeError
 
-__all__ = ["DATABASE_ERRORS", "Database", "PostgresDatabase", "Row", "SqliteDatabase",
-           "decode_row", "encode_event"]
+__all__ = ["DATABASE_ERRORS", "ChannelInUseError", "Database", "PostgresDatabase", "Row",
+           "SqliteDatabase", "decode_row", "encode_event"]
 
 Row = tuple[int, str, bytes]
 DATABASE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, psycopg.Error, OSError)
@@ -32,13 +35,27 @@ _CONNECT_TIMEOUT = 5
 _DELETE_CHUNK = 500  # SQLite's default limit is 32766 host parameters; stay well below it
 
 
+_encode_headers = json.JSONEncoder(separators=(",", ":")).encode
+_decode_headers = json.JSONDecoder().decode
+
+
 def encode_event(event: Event) -> tuple[str, bytes]:
     """Headers as compact ASCII JSON (any string survives), body as bytes."""
-    return json.dumps(event.headers, separators=(",", ":")), bytes(event.body)
+    headers = event.headers
+    return (_encode_headers(headers) if headers else "{}"), bytes(event.body)
 
 
 def decode_row(row: Row) -> Event:
-    return Event(bytes(row[2]), json.loads(row[1]))
+    text = row[1]
+    return Event(bytes(row[2]), _decode_headers(text) if text != "{}" else {})
+
+
+def _id_range(ids: Sequence[int]) -> tuple[int, int] | None:
+    """``(first, last)`` when ``ids`` are consecutive and ascending (the usual take)."""
+    if ids and ids[-1] - ids[0] + 1 == len(ids) and all(
+            b == a + 1 for a, b in itertools.pairwise(ids)):
+        return ids[0], ids[-1]
+    return None
 
 
 class Database(Protocol):
@@ -48,6 +65,7 @@ class Database(Protocol):
 
     def open(self) -> None: ...
     def close(self) -> None: ...
+    def hold(self) -> None: ...
     def count(self, after: int = 0) -> int: ...
     def read(self, after: int, limit: int) -> list[Row]: ...
     def commit(self, puts: Sequence[tuple[str, bytes]], deletes: Sequence[int]) -> None: ...
@@ -55,6 +73,37 @@ class Database(Protocol):
 
 class MissingSchemaError(FlumeError, RuntimeError):
     """The table is missing and ``create.schema = false``."""
+
+
+class ChannelInUseError(RuntimeError):
+    """Another channel instance (another agent) holds this channel's rows."""
+
+
+class _LockFile:
+    """An ``flock`` on ``path`` holding the owner's pid; taken at once or not at all."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd = -1
+
+    def acquire(self, what: str) -> None:
+        fd = os.open(self.path, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise ChannelInUseError(f"{what} is in use by another agent (pid {holder}; "
+                                    f"lock {self.path})") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd >= 0:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = -1
 
 
 class SqliteDatabase:
@@ -72,18 +121,25 @@ class SqliteDatabase:
         self._create_index = create_index
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in channel)
+        self._owner = _LockFile(path.with_name(f"{path.name}.{safe}.lock"))
 
     def open(self) -> None:
         if self._create_schema:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
-                               timeout=30)
+        self._owner.acquire(f"channel {self._channel!r} in {self.where}")
         try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
-            self._schema(conn)
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
+                                   timeout=30)
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = FULL")
+                self._schema(conn)
+            except BaseException:
+                conn.close()
+                raise
         except BaseException:
-            conn.close()
+            self._owner.release()
             raise
         self._conn = conn
 
@@ -106,6 +162,10 @@ class SqliteDatabase:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            self._owner.release()
+
+    def hold(self) -> None:
+        """The lock file is held for the channel's life: nothing to renew."""
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
@@ -133,10 +193,14 @@ class SqliteDatabase:
                 if puts:
                     conn.executemany("INSERT INTO fl_event (fe_channel, fe_headers, fe_payload) "
                                      "VALUES (?, ?, ?)", [(self._channel, h, b) for h, b in puts])
-                for start in range(0, len(deletes), _DELETE_CHUNK):
-                    chunk = deletes[start:start + _DELETE_CHUNK]
-                    conn.execute(f"DELETE FROM fl_event WHERE fe_id IN ({','.join('?' * len(chunk))})",
-                                 chunk)
+                span = _id_range(deletes)
+                if span:
+                    conn.execute("DELETE FROM fl_event WHERE fe_id BETWEEN ? AND ?", span)
+                else:
+                    for start in range(0, len(deletes), _DELETE_CHUNK):
+                        chunk = deletes[start:start + _DELETE_CHUNK]
+                        marks = ",".join("?" * len(chunk))
+                        conn.execute(f"DELETE FROM fl_event WHERE fe_id IN ({marks})", chunk)
                 conn.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
@@ -172,11 +236,44 @@ class PostgresDatabase:
         self._idle: queue.LifoQueue[psycopg.Connection[Any]] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(max_connections)
         self._closed = False
+        self._owner: psycopg.Connection[Any] | None = None
 
     def open(self) -> None:
         self._closed = False
-        with self._connection() as conn:
-            self._schema(conn)
+        self.hold()
+        try:
+            with self._connection() as conn:
+                self._schema(conn)
+        except BaseException:
+            self.close()
+            raise
+
+    def hold(self) -> None:
+        """Hold the channel's advisory lock on a connection of its own (again, after an outage).
+
+        The lock is PostgreSQL's session lock on the channel's name, so a second agent using
+        the same channel name is refused instead of taking the same rows.
+        """
+        if self._owner is not None:
+            try:
+                self._owner.execute("SELECT 1")  # still connected, so still holding the lock
+                return
+            except psycopg.Error:
+                self._owner.close()
+                self._owner = None
+        conn = self._connect()
+        try:
+            conn.autocommit = True
+            row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))",
+                               (f"flume-jdbc-channel:{self._channel}",)).fetchone()
+        except BaseException:
+            conn.close()
+            raise
+        if not row or not row[0]:
+            conn.close()
+            raise ChannelInUseError(f"channel {self._channel!r} in {self.where} is in use by "
+                                    "another agent (its advisory lock is held)")
+        self._owner = conn
 
     def _schema(self, conn: psycopg.Connection[Any]) -> None:
         found = conn.execute("SELECT to_regclass('flume.fl_event')").fetchone()
@@ -196,6 +293,11 @@ class PostgresDatabase:
 
     def close(self) -> None:
         self._closed = True
+        if self._owner is not None:
+            with contextlib.suppress(psycopg.Error):  # at once, not when the backend exits
+                self._owner.execute("SELECT pg_advisory_unlock_all()")
+            self._owner.close()
+            self._owner = None
         while True:
             try:
                 conn = self._idle.get_nowait()
@@ -256,7 +358,10 @@ class PostgresDatabase:
                                   "FROM STDIN") as copy:
                         for headers, body in puts:
                             copy.write_row((self._channel, headers, body))
-                if deletes:
+                span = _id_range(deletes)
+                if span:
+                    cur.execute("DELETE FROM flume.fl_event WHERE fe_id BETWEEN %s AND %s", span)
+                elif deletes:
                     cur.execute("DELETE FROM flume.fl_event WHERE fe_id = ANY(%s)", (list(deletes),))
             conn.commit()
 

@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 from flume_channel_jdbc._database import (
     DATABASE_ERRORS,
+    ChannelInUseError,
     Database,
     MissingSchemaError,
     PostgresDatabase,
@@ -108,6 +109,9 @@ class JdbcChannel(Channel):
             msg = (f"{self.name}: {exc} in {db.where} and create.schema = false; create it "
                    "(see the flume-channel-jdbc README) or set create.schema = true")
             raise ChannelException(msg) from exc
+        except ChannelInUseError as exc:
+            db.close()
+            raise ChannelException(f"{self.name}: {exc}") from exc
         except DATABASE_ERRORS as exc:
             db.close()
             raise self._failure(db, "start", exc) from exc
@@ -130,7 +134,10 @@ class JdbcChannel(Channel):
         """Re-read size and unseen rows from the table (at start, and after a failure)."""
         db = self.database
         try:
+            db.hold()
             size, unseen = db.count(), db.count(after=self._cursor)
+        except ChannelInUseError as exc:
+            raise ChannelException(f"{self.name}: {exc}") from exc
         except DATABASE_ERRORS as exc:
             raise self._failure(db, "reading the channel's size", exc) from exc
         with self._state:

@@ -159,3 +159,40 @@ def test_sqlite_events_survive_in_the_file_for_a_new_instance(sqlite_channel: Fa
         assert second.channel.size == 0
     finally:
         second.channel.stop()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_second_agent_on_the_same_channel_is_refused(backend: str,
+                                                        request: pytest.FixtureRequest) -> None:
+    make: Factory = request.getfixturevalue(f"{backend}_channel")
+    first = make()
+    first.start()
+    try:
+        with pytest.raises(ChannelException, match="in use by another agent"):
+            make().start()
+        other_name = make("c2")
+        other_name.start()  # another channel in the same database is fine
+        other_name.stop()
+    finally:
+        first.stop()
+    again = make()
+    again.start()  # released at stop
+    again.stop()
+
+
+def test_the_advisory_lock_is_taken_again_after_a_database_restart(
+    private_postgres: PostgresServer,
+) -> None:
+    url = private_postgres.create_database("relock")
+    props = {"db.type": "POSTGRESQL", "driver.url": url}
+    channel = JdbcChannel.from_config("c1", props)
+    driver = _started(channel)
+    try:
+        private_postgres.restart()
+        with pytest.raises(ChannelException):
+            driver.put(EventFactory("lost-connection").batch(1))
+        driver.put(EventFactory("after").batch(2))
+        with pytest.raises(ChannelException, match="in use by another agent"):
+            JdbcChannel.from_config("c1", props).start()
+    finally:
+        channel.stop()

@@ -222,6 +222,19 @@ class Files:
                 self._rename(path, file.entry.final)
         self.journal.finished(path)
 
+    def begin_finish(self, file: OpenFile) -> None:
+        """Write the trailer and start closing the file in the background.
+
+        :meth:`finish` completes it (rename, journal) once ``fs.closing`` is over;
+        a file with anything to check first is left to :meth:`finish` entirely.
+
+        Raises:
+            FileSystemError: the trailer could not be written.
+        """
+        if file.written and not file.suspect:
+            self._write_trailer(file)
+            self.fs.close_soon(file.entry.in_use)
+
     def _write_trailer(self, file: OpenFile) -> None:
         if file.trailer is None:
             file.trailer = file.fmt.trailer() if file.fmt is not None else b""

@@ -113,6 +113,14 @@ class FileSystem(Protocol):
         """Close any handle kept open for ``path`` (before a rename)."""
         ...
 
+    def close_soon(self, path: str) -> None:
+        """Start closing the handle of ``path`` in the background (``release`` waits for it)."""
+        ...
+
+    def closing(self, path: str) -> bool:
+        """True while a close :meth:`close_soon` started has not finished."""
+        ...
+
     def close(self) -> None:
         """Release every handle."""
         ...
@@ -217,6 +225,12 @@ class LocalFileSystem:
             paths = list(self._handles)
         for path in paths:
             self.release(path)
+
+    def close_soon(self, path: str) -> None:
+        """Nothing in the background: :meth:`release` closes at once."""
+
+    def closing(self, path: str) -> bool:
+        return False
 
 
 # -- WebHDFS ----------------------------------------------------------------------------------
@@ -350,6 +364,12 @@ class WebHdfsFileSystem(ClientCalls):
     def release(self, path: str) -> None:
         """Nothing to release: every WebHDFS write closes the file."""
 
+    def close_soon(self, path: str) -> None:
+        """Nothing to close: every WebHDFS write closes the file."""
+
+    def closing(self, path: str) -> bool:
+        return False
+
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self._client._session.close()
@@ -405,6 +425,12 @@ class BoundedFileSystem:
 
     def release(self, path: str) -> None:
         self._run("close", path, self.inner.release, path)
+
+    def close_soon(self, path: str) -> None:
+        self.inner.close_soon(path)
+
+    def closing(self, path: str) -> bool:
+        return bool(self.inner.closing(path))
 
     def close(self) -> None:
         """Stop the pool without waiting for hung calls, then release the inner handles."""

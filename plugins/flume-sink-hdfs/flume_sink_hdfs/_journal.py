@@ -198,7 +198,8 @@ class Journal:
         handle.write(line.encode("utf-8"))
         handle.flush()
         if sync:
-            os.fsync(handle.fileno())
+            # fdatasync: the appended bytes and the file's new length, not its mtime.
+            os.fdatasync(handle.fileno())
         if handle.tell() > self._limit:
             self.compact()
 

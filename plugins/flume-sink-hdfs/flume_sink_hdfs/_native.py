@@ -25,6 +25,7 @@ lock, and restores them after.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import contextlib
 import getpass
 import io
@@ -102,6 +103,8 @@ class NativeHdfsFileSystem(ClientCalls):
         self._webhdfs = webhdfs
         self._options = hdfs_native.WriteOptions(overwrite=False, create_parent=True)
         self._writers: dict[str, Any] = {}
+        self._closes: dict[str, cf.Future[None]] = {}
+        self._closer: cf.ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         with _acting_as(user, proxy_user):
             self._client = hdfs_native.Client(url, _client_config(timeout))
@@ -172,6 +175,9 @@ class NativeHdfsFileSystem(ClientCalls):
         def run() -> int | None:
             with self._lock:
                 held = path in self._writers
+                closing = path in self._closes
+            if closing:
+                self.release(path)
             try:
                 if not held:
                     self._recover(path)
@@ -222,26 +228,61 @@ class NativeHdfsFileSystem(ClientCalls):
     def release(self, path: str) -> None:
         """Close the writer of ``path`` (completing its last block), if one is open.
 
+        A close :meth:`close_soon` started is waited for here.
+
         Raises:
             FileSystemError: the close failed; the writer is dropped and the
                 file's lease is recovered by the next :meth:`size` or append.
         """
         with self._lock:
             writer = self._writers.pop(path, None)
-        if writer is None:
-            return
+            started = self._closes.pop(path, None)
+        if started is not None:
+            started.result()
+        if writer is not None:
+            self._close_writer(path, writer)
+
+    def close_soon(self, path: str) -> None:
+        """Close the writer of ``path`` on a background thread.
+
+        Closing waits for the NameNode to complete the file, which it refuses
+        until the DataNodes reported the last block: ``hdfs-native`` then retries
+        after 500 ms. The sink goes on writing other files meanwhile.
+        """
+        with self._lock:
+            writer = self._writers.pop(path, None)
+            if writer is None or path in self._closes:
+                return
+            if self._closer is None:
+                self._closer = cf.ThreadPoolExecutor(max_workers=2,
+                                                     thread_name_prefix="hdfs-close")
+            self._closes[path] = self._closer.submit(self._close_writer, path, writer)
+
+    def closing(self, path: str) -> bool:
+        with self._lock:
+            started = self._closes.get(path)
+        return started is not None and not started.done()
+
+    def _close_writer(self, path: str, writer: Any) -> None:
+        """Close; when that fails, have the NameNode close the file (lease recovery)."""
         try:
             self._call("close", path, writer.close)
+        except FileSystemError:
+            with contextlib.suppress(Exception):
+                self._call("recoverLease", path, lambda: self._recover(path))
+            raise
         finally:
             io.RawIOBase.close(writer)
 
     def close(self) -> None:
         """Close every open writer (best effort), then the WebHDFS session."""
         with self._lock:
-            paths = list(self._writers)
+            paths = [*self._writers, *self._closes]
         for path in paths:
             with contextlib.suppress(FileSystemError):
                 self.release(path)
+        if self._closer is not None:
+            self._closer.shutdown(wait=False)
         self._webhdfs.close()
 
 

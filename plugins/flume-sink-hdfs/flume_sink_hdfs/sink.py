@@ -213,7 +213,7 @@ def _template_problems(s: HdfsSinkSettings) -> list[tuple[str, str]]:
             bad = "hdfs.timeZone" if "time zone" in str(exc) else \
                 "hdfs.roundValue" if "round" in str(exc) else key
             found.append((bad, str(exc)))
-    return found
+    return list(dict.fromkeys(found))  # a bad zone is one problem, not one per template
 
 
 def _location_problems(path: str) -> list[tuple[str, str]]:
@@ -302,6 +302,7 @@ class HdfsEventSink(BatchSink):
         self._lock = threading.RLock()
         self._buckets: collections.OrderedDict[str, _Bucket] = collections.OrderedDict()
         self._closing: list[OpenFile] = []
+        self._finishing: list[OpenFile] = []
         self._files: Files | None = None
         self._pending: BatchRecord | None = None
         self._expect: Expectation | None = None
@@ -326,6 +327,12 @@ class HdfsEventSink(BatchSink):
         """In-use paths whose close failed and is retried every ``hdfs.retryInterval``."""
         with self._lock:
             return [f.entry.in_use for f in self._closing]
+
+    @property
+    def files_finishing(self) -> list[str]:
+        """In-use paths rolled and being closed in the background; renamed once closed."""
+        with self._lock:
+            return [f.entry.in_use for f in self._finishing]
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -414,9 +421,9 @@ class HdfsEventSink(BatchSink):
             if files is None:
                 return
             left = [b.file for b in self._buckets.values() if b.file is not None]
-            left += self._closing
+            left += self._finishing + self._closing
             self._buckets.clear()
-            self._closing = []
+            self._finishing, self._closing = [], []
             for file in left:
                 self._finish(file, retry=False)
             files.journal.compact()
@@ -473,7 +480,7 @@ class HdfsEventSink(BatchSink):
             self._require().journal.committed()
         self._expect = None
         for file in full:
-            self._finish(file)
+            self._finish_soon(file)
 
     def _settle_or_fail(self) -> None:
         try:
@@ -624,9 +631,27 @@ class HdfsEventSink(BatchSink):
             idle = s.idle_timeout and now >= file.last_write + s.idle_timeout
             if timed or idle:
                 bucket.file = None
-                self._finish(file)
+                self._finish_soon(file)
+        fs = self._files.fs
+        for file in [f for f in self._finishing if not fs.closing(f.entry.in_use)]:
+            self._finishing.remove(file)
+            self._finish(file)
         for file in [f for f in self._closing if now >= f.next_close]:
             self._closing.remove(file)
+            self._finish(file)
+
+    def _finish_soon(self, file: OpenFile) -> None:
+        """Roll ``file``: closed in the background where the filesystem can (hdfs://), its
+        rename done by a later :meth:`process` once the close is over; at once elsewhere."""
+        files = self._require()
+        try:
+            files.begin_finish(file)
+        except Exception as exc:
+            log.warning("hdfs sink %r could not start closing %s (%s); closing it now",
+                        self.name, file.entry.in_use, exc)
+        if files.fs.closing(file.entry.in_use):
+            self._finishing.append(file)
+        else:
             self._finish(file)
 
     def _finish(self, file: OpenFile, *, retry: bool = True) -> bool:

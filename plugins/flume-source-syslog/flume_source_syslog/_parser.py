@@ -117,9 +117,9 @@ class SyslogParser:
 
     Args:
         keep_fields: from :func:`parse_keep_fields`; :data:`ALL_FIELDS` keeps the raw line.
-        charset: the encoding senders use; anything other than UTF-8 is transcoded to UTF-8
-            (undecodable input becomes an Invalid event). UTF-8 bodies pass through as bytes,
-            unvalidated and unaltered.
+        charset: the encoding senders use, for reading the header (host, timestamp); the body
+            keeps the bytes as received, whatever the charset (as Flume does). Input the
+            charset cannot decode becomes an Invalid event. UTF-8 passes through unvalidated.
         tz: zone for stamps without one; ``None`` is the machine's local zone.
         now: wall-clock seconds, read once per batch for RFC 3164 year inference.
     """
@@ -163,14 +163,19 @@ class SyslogParser:
         return self._cache.events(messages, lambda message: self._parse_one(message, when))
 
     def _parse_one(self, message: bytes, now: float) -> Parsed:
-        raw = message
-        if self._transcode:
-            try:
-                message = message.decode(self._charset).encode("utf-8")
-            except UnicodeError:
-                return {STATUS: INVALID}, raw
+        if not self._transcode:
+            return self._parse_utf8(message, now)
+        try:
+            utf8 = message.decode(self._charset).encode("utf-8")
+        except UnicodeError:
+            return {STATUS: INVALID}, message
+        headers, body = self._parse_utf8(utf8, now)
+        # The header was read in the senders' charset; the body goes on in it, byte for byte.
+        return headers, body.decode("utf-8").encode(self._charset)
+
+    def _parse_utf8(self, message: bytes, now: float) -> Parsed:
         if message[:1] != b"<":
-            return {STATUS: INVALID}, raw
+            return {STATUS: INVALID}, message
         match = _RFC3164.fullmatch(message)
         if match is not None:
             return self._build3164(match, message, now)

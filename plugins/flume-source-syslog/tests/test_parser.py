@@ -132,9 +132,10 @@ def test_nul_bytes_and_invalid_utf8_in_the_message_pass_through_unaltered() -> N
     assert body == b"a\x00b\xff\xfe"
 
 
-def test_latin1_charset_is_transcoded_to_utf8() -> None:
-    _, body = parse(b"<38>Nov 21 05:26:28 h caf\xe9", charset="iso-8859-1")
-    assert body == "café".encode()
+def test_charset_reads_the_header_and_the_body_keeps_its_bytes() -> None:
+    headers, body = parse(b"<38>Nov 21 05:26:28 h caf\xea d\xe9j\xe0", charset="iso-8859-1")
+    assert headers["host"] == "h"
+    assert body == b"caf\xea d\xe9j\xe0"
 
 
 def test_bytes_undecodable_in_the_charset_give_an_invalid_event_with_raw_bytes() -> None:

@@ -110,6 +110,15 @@ class ServerProcess:
         msg = f"{self.name} not ready within {timeout:.0f}s\n{self.log_tail()}"
         raise ServerStartError(msg)
 
+    def answers(self) -> bool:
+        """Whether the server answers its clients; override to use :meth:`start_and_wait`."""
+        raise NotImplementedError
+
+    def start_and_wait(self, timeout: float = 30.0) -> None:
+        """Start, then poll :meth:`answers` for at most ``timeout`` seconds."""
+        self.start()
+        self.wait_ready(self.answers, timeout=timeout)
+
     def kill(self) -> None:
         """SIGKILL this process (a crash, for fault-injection tests)."""
         if self.is_running():

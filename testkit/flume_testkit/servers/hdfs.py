@@ -204,6 +204,15 @@ class HdfsCluster:
         return f"hdfs://127.0.0.1:{self.rpc_port}"
 
     @property
+    def datanode_http_port(self) -> int:
+        return int(self._dn_ports["http.address"])
+
+    def datanode_activity(self) -> dict[str, Any]:
+        """The DataNode's ``DataNodeActivity`` metrics (``FsyncCount``, ``BytesWritten``...)."""
+        return self._jmx(self.datanode_http_port,
+                         "/jmx?qry=Hadoop:service=DataNode,name=DataNodeActivity*")
+
+    @property
     def conf_dir(self) -> Path:
         return self.base_dir / "conf"
 

@@ -89,16 +89,12 @@ class Ngircd(ServerProcess):
             password=f"Password = {password}" if password else ""))
         super().__init__("ngircd", [binary, "-n", "-f", str(conf)], work / "ngircd.log")
 
-    def start_and_wait(self, timeout: float = 20.0) -> None:
-        self.start()
-        self.wait_ready(self._answers, timeout=timeout)
-
     def restart(self) -> None:
         """Stop and start again on the same port (clients are disconnected)."""
         self.stop()
         self.start_and_wait()
 
-    def _answers(self) -> bool:
+    def answers(self) -> bool:
         with socket.create_connection(("127.0.0.1", self.port), timeout=2):
             return True
 
