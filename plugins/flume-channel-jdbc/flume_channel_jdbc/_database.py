@@ -75,7 +75,7 @@ class MissingSchemaError(FlumeError, RuntimeError):
     """The table is missing and ``create.schema = false``."""
 
 
-class ChannelInUseError(RuntimeError):
+class ChannelInUseError(FlumeError, RuntimeError):
     """Another channel instance (another agent) holds this channel's rows."""
 
 
