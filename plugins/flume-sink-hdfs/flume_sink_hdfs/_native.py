@@ -16,11 +16,15 @@ back (after a failed batch, or of a batch torn by a crash) first ends whatever
 writer holds the file — our own writer is closed, a dead process's lease is
 recovered with ``recoverLease`` — then truncates over WebHDFS.
 
-The user: ``hdfs-native`` takes it from ``HADOOP_USER_NAME`` (and
-``HADOOP_PROXY_USER``) each time it connects to the NameNode, which it may do
-inside any call. When ``hdfs.user``/``hdfs.proxyUser`` differ from what the
-process environment already says, each call sets them, under one process-wide
-lock, and restores them after.
+The user: without Kerberos, ``hdfs-native`` sends ``HADOOP_USER_NAME`` (else the
+OS user) as the caller, read each time it connects to the NameNode, which it may
+do inside any call; it has no real-user/effective-user pair there
+(``HADOOP_PROXY_USER`` is read only with Kerberos). So the calls run as
+``hdfs.proxyUser`` when set, else ``hdfs.user``: the same files and owners as a
+doas, but the NameNode's ``hadoop.proxyuser.*`` rules are not consulted (with
+simple authentication it trusts the name it is given either way). When that
+name differs from the process environment, each call sets ``HADOOP_USER_NAME``
+under one process-wide lock and restores it after.
 """
 
 from __future__ import annotations
@@ -50,34 +54,29 @@ SYNC_MODES = ("hflush", "hsync")
 """``hdfs.syncMode`` values; both run ``hdfs-native``'s ``hsync`` (see the module docstring)."""
 
 _ENV_LOCK = threading.Lock()
-_USER, _PROXY = "HADOOP_USER_NAME", "HADOOP_PROXY_USER"
+_USER = "HADOOP_USER_NAME"
 _UNAVAILABLE = ("ConnectionRefused", "Connection refused", "All nodes failed",
                 "DataTransferError", "Broken pipe", "ConnectionReset", "RPC listener",
                 "timed out", "Datanode connection closed", "IOError")
 
 
 @contextlib.contextmanager
-def _acting_as(user: str, proxy: str) -> Iterator[None]:
+def _acting_as(user: str) -> Iterator[None]:
     """Run a client call with the environment ``hdfs-native`` reads its user from."""
     env = os.environ
-    if env.get(_USER, getpass.getuser()) == user and env.get(_PROXY, "") == proxy:
+    if env.get(_USER, getpass.getuser()) == user:
         yield
         return
     with _ENV_LOCK:
-        saved = env.get(_USER), env.get(_PROXY)
+        saved = env.get(_USER)
         env[_USER] = user
-        if proxy:
-            env[_PROXY] = proxy
-        else:
-            env.pop(_PROXY, None)
         try:
             yield
         finally:
-            for key, value in zip((_USER, _PROXY), saved, strict=True):
-                if value is None:
-                    env.pop(key, None)
-                else:
-                    env[key] = value
+            if saved is None:
+                env.pop(_USER, None)
+            else:
+                env[_USER] = saved
 
 
 class NativeHdfsFileSystem(ClientCalls):
@@ -88,7 +87,7 @@ class NativeHdfsFileSystem(ClientCalls):
         user: the user the calls run as (no Kerberos).
         timeout: seconds a lease recovery may take.
         webhdfs: the same cluster over WebHDFS, for truncate.
-        proxy_user: ``hdfs.proxyUser``.
+        proxy_user: ``hdfs.proxyUser``: when set, the calls run as this user instead.
     """
 
     def __init__(self, url: str, user: str, *, timeout: float, webhdfs: WebHdfsFileSystem,
@@ -96,17 +95,16 @@ class NativeHdfsFileSystem(ClientCalls):
         import hdfs_native
 
         self.url = url
-        self.user = user
+        self.user = proxy_user or user  # see the module docstring
         self.description = f"HDFS at {url}"
         self._timeout = timeout
-        self._proxy = proxy_user
         self._webhdfs = webhdfs
         self._options = hdfs_native.WriteOptions(overwrite=False, create_parent=True)
         self._writers: dict[str, Any] = {}
         self._closes: dict[str, cf.Future[None]] = {}
         self._closer: cf.ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
-        with _acting_as(user, proxy_user):
+        with _acting_as(self.user):
             self._client = hdfs_native.Client(url, _client_config(timeout))
 
     # -- errors
@@ -126,7 +124,7 @@ class NativeHdfsFileSystem(ClientCalls):
                                operation=operation, path=path, user=self.user)
 
     def _around(self) -> contextlib.AbstractContextManager[object]:
-        return _acting_as(self.user, self._proxy)
+        return _acting_as(self.user)
 
     # -- writes
 

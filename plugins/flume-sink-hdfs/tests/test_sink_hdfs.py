@@ -165,6 +165,20 @@ def test_permission_denied_names_the_path_and_user(
     assert "'flume'" in message
 
 
+def test_proxy_user_writes_files_owned_by_that_user(
+    hdfs_cluster: HdfsCluster, make_sink: MakeSink, base: str,
+) -> None:
+    client = hdfs_cluster.client()
+    client.makedirs(base, permission="777")
+    sink = make_sink(base, _events(2), **{"hdfs.proxyUser": "flume"})
+    _drain(sink)
+    sink.stop()
+
+    [name] = client.list(base)
+    assert client.status(f"{base}/{name}")["owner"] == "flume"
+    assert b"".join(_contents(hdfs_cluster, base).values()) == b"line-00\nline-01\n"
+
+
 def test_safe_mode_fails_clearly_then_delivers_after_leaving(
     hdfs_cluster: HdfsCluster, make_sink: MakeSink, base: str,
 ) -> None:

@@ -18,6 +18,7 @@ tests should use unique paths. Load it with ``-p flume_testkit.servers.hdfs``.
 from __future__ import annotations
 
 import base64
+import getpass
 import json
 import os
 import subprocess
@@ -401,6 +402,9 @@ class HdfsCluster:
             "dfs.webhdfs.enabled": "true",
             "dfs.permissions.enabled": str(self._permissions).lower(),
             "dfs.heartbeat.interval": "1",
+            # The user that started the cluster (root in CI) may act as any user (doas).
+            f"hadoop.proxyuser.{getpass.getuser()}.hosts": "*",
+            f"hadoop.proxyuser.{getpass.getuser()}.groups": "*",
             **self._extra_conf,
         }
 
