@@ -86,7 +86,11 @@ class Consumer(Protocol):
 
     def seek(self, offsets: Mapping[TP, int]) -> None:
         """Read each assigned partition of ``offsets`` again from that offset (others are
-        ignored)."""
+        ignored).
+
+        Raises:
+            KafkaClientError: the library cannot seek now; the position is unchanged.
+        """
 
     def commit(self, offsets: Mapping[TP, int], timeout: float) -> None:
         """Commit ``offsets`` (the next offset to read, per partition) synchronously.

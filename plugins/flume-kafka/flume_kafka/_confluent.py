@@ -18,6 +18,7 @@ record was acknowledged, without a Python call per record.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging
 import re
@@ -77,11 +78,45 @@ PRODUCER_DEFAULTS: dict[str, str] = {
 #: Set by the plugin, never by the user: its acknowledgement check depends on them.
 _FIXED_PRODUCER: dict[str, Any] = {"delivery.report.only.error": True, "logger": log}
 
-#: Java property names librdkafka spells differently: ``java -> (librdkafka, value map)``.
+def _kilobytes(text: str) -> str:
+    if not text.isdigit():
+        msg = f"must be a number of bytes (got {text!r})"
+        raise ValueError(msg)
+    return str(max(1, int(text) // 1024))
+
+
+_ASSIGNORS = {"rangeassignor": "range", "roundrobinassignor": "roundrobin",
+              "range": "range", "roundrobin": "roundrobin"}
+
+
+def _assignors(text: str) -> str:
+    """Java assignor classes (or librdkafka names) as librdkafka's eager strategies."""
+    names = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name = _ASSIGNORS.get(item.rsplit(".", 1)[-1].lower())
+        if name is None:
+            msg = (f"{item!r} is not supported: the plugin hands partitions back with eager "
+                   "rebalancing; use range or roundrobin (RangeAssignor, RoundRobinAssignor)")
+            raise ValueError(msg)
+        names.append(name)
+    return ",".join(names)
+
+
+def _classic(text: str) -> str:
+    if text.lower() != "classic":
+        msg = f"must be classic (got {text!r}): the plugin uses eager, classic group rebalancing"
+        raise ValueError(msg)
+    return text
+
+
+#: Java property names librdkafka spells differently: ``java -> (librdkafka, value map)``;
+#: a value map raises ``ValueError`` for values the plugin cannot take.
 RENAMED: dict[str, tuple[str, Callable[[str], str]]] = {
     "max.request.size": ("message.max.bytes", str),
     "fetch.max.wait.ms": ("fetch.wait.max.ms", str),
-    "buffer.memory": ("queue.buffering.max.kbytes", lambda v: str(max(1, int(v) // 1024))),
+    "buffer.memory": ("queue.buffering.max.kbytes", _kilobytes),
+    "partition.assignment.strategy": ("partition.assignment.strategy", _assignors),
+    "group.protocol": ("group.protocol", _classic),
     "send.buffer.bytes": ("socket.send.buffer.bytes", str),
     "receive.buffer.bytes": ("socket.receive.buffer.bytes", str),
     "sasl.mechanism": ("sasl.mechanisms", str),
@@ -167,8 +202,8 @@ def translate(kind: ClientKind, raw: Mapping[str, str]) -> tuple[dict[str, str],
             try:
                 options[name] = convert(text)
                 java_names[name] = java_key
-            except ValueError:
-                problems.append((prefix + java_key, f"must be a number (got {text!r})"))
+            except ValueError as exc:
+                problems.append((prefix + java_key, str(exc)))
     options.update(sasl_options(raw, prefix, _SASL_NAMES, problems))
     library = {k: v for k, v in options.items() if k not in PLUGIN_KEYS}
     refusal = _refusal(kind, library)
@@ -241,32 +276,46 @@ class ConfluentProducer:
         return self._producer
 
     def send_batch(self, records: Iterable[OutRecord]) -> int:
+        from confluent_kafka import KafkaException
+
         producer = self._client()
-        failed: list[KafkaError] = []
+        failed: list[Any] = []
 
         def report(error: KafkaError | None, _message: Message) -> None:
             if error is not None:
                 failed.append(error)
 
-        produce, count = producer.produce, 0
-        for topic, value, key, headers, partition, stamp in records:
-            try:
-                produce(topic, value, key, -1 if partition is None else partition,
-                        on_delivery=report, timestamp=stamp or 0, headers=headers)
-            except BufferError:
-                self._produce_when_room(producer, topic, value, key, partition, report, stamp,
-                                        headers)
-            count += 1
-        left = producer.flush(self._wait)
+        try:
+            count = self._produce_all(producer, records, report)
+            left = producer.flush(self._wait)
+        except KafkaException as exc:  # a producer in a fatal state refuses every produce()
+            self._discard([exc.args[0]])
+            msg = f"librdkafka refused a record: {exc.args[0]}"
+            raise KafkaClientError(msg) from exc
         if left:
             producer.purge(in_queue=True, in_flight=False)  # not sent: never written
             producer.poll(0)
-            failed.append(KafkaClientError(f"{left} record(s) not acknowledged within "
-                                           f"{self._wait:.0f} s"))  # type: ignore[arg-type]
+            failed.append(f"{left} record(s) not acknowledged within {self._wait:.0f} s")
         if failed:
             self._discard(failed)
             msg = f"{len(failed)} of {count} record(s) not acknowledged: {failed[0]}"
             raise KafkaClientError(msg)
+        return count
+
+    def _produce_all(self, producer: Any, records: Iterable[OutRecord], report: Any) -> int:
+        produce, count = producer.produce, 0
+        for topic, value, key, headers, partition, stamp in records:
+            try:
+                if headers is None and stamp is None:
+                    produce(topic, value, key, -1 if partition is None else partition,
+                            on_delivery=report)
+                else:
+                    produce(topic, value, key, -1 if partition is None else partition,
+                            on_delivery=report, timestamp=stamp or 0, headers=headers)
+            except BufferError:
+                self._produce_when_room(producer, topic, value, key, partition, report, stamp,
+                                        headers)
+            count += 1
         return count
 
     def _produce_when_room(self, producer: Any, topic: str, value: bytes, key: bytes | None,
@@ -290,16 +339,21 @@ class ConfluentProducer:
         """Drop the client after a failed batch; the next batch gets a new one.
 
         The idempotent producer's state does not always survive a broker's death: tansu
-        answered PRODUCER_FENCED to every retry after a restart, an error librdkafka does not
-        call fatal. A new producer (a new producer id, ~0.5 s) costs little next to a failed
-        batch; what the old one still held in flight may be written too (duplicates within
-        the batch, as the README promises).
+        answered PRODUCER_FENCED to every retry after a restart (an error librdkafka does not
+        call fatal), or OUT_OF_ORDER_SEQUENCE_NUMBER (fatal: every later produce() fails). A
+        new producer (a new producer id, ~0.5 s) costs little next to a failed batch; what the
+        old one still held in flight may be written too (duplicates within the batch, as the
+        README promises).
         """
+        from confluent_kafka import KafkaException
+
         log.info("librdkafka producer dropped after a failed batch (%s); the next batch uses a "
                  "new one", failed[0])
+
         producer, self._producer = self._producer, None
-        producer.purge(in_queue=True, in_flight=False)
-        producer.poll(0)
+        with contextlib.suppress(KafkaException):  # a fatal producer may refuse these too
+            producer.purge(in_queue=True, in_flight=False)
+            producer.poll(0)
 
     def close(self, timeout: float) -> None:
         producer, self._producer = self._producer, None
@@ -351,6 +405,8 @@ class ConfluentConsumer:
         return {(p.topic, p.partition) for p in self._consumer.assignment()}
 
     def seek(self, offsets: Mapping[TP, int]) -> None:
+        """Raises :class:`KafkaClientError` if librdkafka cannot seek (a partition that is not
+        being fetched yet): the caller must then not read on from where it is."""
         from confluent_kafka import KafkaException, TopicPartition
 
         assigned = self.assignment()
@@ -358,10 +414,10 @@ class ConfluentConsumer:
             if (topic, partition) in assigned:
                 try:
                     self._consumer.seek(TopicPartition(topic, partition, offset))
-                except KafkaException:
-                    # not fetching yet: re-assigning at the offset has the same effect
-                    self._consumer.incremental_unassign([TopicPartition(topic, partition)])
-                    self._consumer.incremental_assign([TopicPartition(topic, partition, offset)])
+                except KafkaException as exc:
+                    msg = f"librdkafka could not seek {topic}[{partition}] to {offset}: " \
+                          f"{exc.args[0].str()}"
+                    raise KafkaClientError(msg) from exc
 
     def commit(self, offsets: Mapping[TP, int], timeout: float) -> None:
         from confluent_kafka import KafkaException, TopicPartition

@@ -144,7 +144,12 @@ class KafkaSink(DeprecatedKeys, BatchSink):
 
     def _records(self, events: Sequence[Event]) -> list[OutRecord]:
         """The batch as records: all routing decided here, once per event."""
-        avro = self.settings.use_flume_event_format
+        settings = self.settings
+        if (settings.partition_id_header is None and settings.timestamp_header is None
+                and not settings.header_map and not settings.use_flume_event_format
+                and self._topic_template is None):
+            return self._plain_records(events)
+        avro = settings.use_flume_event_format
         topic_for, partition_for = self._topic_for, self._partition_for
         timestamp_for, record_headers = self._timestamp_for, self._record_headers
         records: list[OutRecord] = []
@@ -155,6 +160,26 @@ class KafkaSink(DeprecatedKeys, BatchSink):
             append((topic_for(headers), encode_avro_event(event) if avro else event.body,
                     None if key is None else key.encode("utf-8"), record_headers(headers, avro),
                     partition_for(headers), timestamp_for(headers)))
+        return records
+
+    def _plain_records(self, events: Sequence[Event]) -> list[OutRecord]:
+        """:meth:`_records` of the default settings (plain bodies, every Flume header as a
+        Kafka header) with the per-event decisions inlined: the sink's hot loop."""
+        settings = self.settings
+        topic, partition = settings.topic, settings.default_partition_id
+        override = settings.topic_header if settings.allow_topic_override else None
+        records: list[OutRecord] = []
+        append = records.append
+        for event in events:
+            headers = event.headers
+            if not headers:
+                append((topic, event.body, None, None, partition, None))
+                continue
+            key = headers.get("key")
+            append(((override and headers.get(override)) or topic, event.body,
+                    None if key is None else key.encode("utf-8"),
+                    [(name, text.encode("utf-8")) for name, text in headers.items()],
+                    partition, None))
         return records
 
     # -- routing ------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from flume_kafka._backend import TP, Consumer, Record
+from flume_kafka._backend import TP, Consumer, KafkaClientError, Record
 from flume_kafka._clients import CLIENTS, client_config, client_problems, default_client
 from flume_kafka._deprecated import SOURCE_KEYS, DeprecatedKeys
 from flume_kafka._format import decode_avro_event
@@ -99,8 +99,8 @@ class KafkaSourceSettings:
 class _Batch:
     """Records polled for one ``process()``: events, first offsets (seek-back), next offsets."""
 
-    def __init__(self) -> None:
-        self.items: list[tuple[TP, int, Event]] = []
+    def __init__(self, items: list[tuple[TP, int, Event]] | None = None) -> None:
+        self.items: list[tuple[TP, int, Event]] = items if items is not None else []
 
     def __len__(self) -> int:
         return len(self.items)
@@ -180,9 +180,16 @@ class KafkaSource(DeprecatedKeys, PollableSource):
         events = [event for _, _, event in batch.items]
         delivered = self.deliver(events)
         if not delivered:
-            log.warning("source %r: channel refused %d event(s), re-reading them later: %s",
-                        self.name, len(events), delivered.error)
-            self._seek_back(consumer, batch.first_offsets())
+            # the channel committed the first ``accepted`` events (in transaction-sized
+            # slices): their offsets are committed, the rest is read again
+            log.warning("source %r: channel refused %d of %d event(s), re-reading them later: "
+                        "%s", self.name, len(events) - delivered.accepted, len(events),
+                        delivered.error)
+            done, rest = _Batch(batch.items[:delivered.accepted]), _Batch(
+                batch.items[delivered.accepted:])
+            if done:
+                self._commit(consumer, done.next_offsets())
+            self._seek_back(consumer, rest.first_offsets())
             return Status.BACKOFF
         self._commit(consumer, batch.next_offsets())
         return Status.READY
@@ -202,34 +209,29 @@ class KafkaSource(DeprecatedKeys, PollableSource):
         """``(partition, offset, event)`` for each record, with the headers Flume adds.
 
         Headers already on the event (Avro format, mapped Kafka headers) are never
-        overwritten, except ``timestampHeader``. The common case (plain bodies, no Kafka
-        headers) builds the header dict in one expression.
+        overwritten, except ``timestampHeader``.
         """
         settings = self.settings
         avro, mapped = settings.use_flume_event_format, bool(self._from_kafka_header)
         topic_header = settings.topic_header if settings.set_topic_header else None
         stamp_header = settings.timestamp_header
         now = str(int(self.clock.time() * 1000))
+        last_timestamp, stamp = None, now  # a batch's records mostly share their millisecond
         items: list[tuple[TP, int, Event]] = []
         append = items.append
         for topic, partition, offset, timestamp, key, value, kafka_headers in records:
-            stamp = str(timestamp) if timestamp >= 0 else now
+            if timestamp != last_timestamp:
+                last_timestamp, stamp = timestamp, str(timestamp) if timestamp >= 0 else now
+            headers = {"timestamp": stamp, "partition": str(partition), "offset": str(offset)}
+            if key is not None:
+                headers["key"] = key.decode("utf-8", "replace")
+            if topic_header is not None:
+                headers[topic_header] = topic
             if avro or mapped or kafka_headers:
                 event = decode_avro_event(value or b"") if avro else Event(value or b"", {})
                 self._add_kafka_headers(kafka_headers, event.headers, avro)
-                headers = {"timestamp": stamp, "partition": str(partition),
-                           "offset": str(offset)}
-                if key is not None:
-                    headers["key"] = key.decode("utf-8", "replace")
-                if topic_header is not None:
-                    headers[topic_header] = topic
                 event.headers = headers | event.headers
             else:
-                headers = {"timestamp": stamp, "partition": str(partition), "offset": str(offset)}
-                if key is not None:
-                    headers["key"] = key.decode("utf-8", "replace")
-                if topic_header is not None:
-                    headers[topic_header] = topic
                 event = Event(value or b"", headers)
             if stamp_header:
                 event.headers[stamp_header] = stamp
@@ -247,7 +249,15 @@ class KafkaSource(DeprecatedKeys, PollableSource):
                 headers[flume_name] = (value or b"").decode("utf-8", "replace")
 
     def _seek_back(self, consumer: Consumer, first: dict[TP, int]) -> None:
-        consumer.seek(first)
+        """Read ``first`` again; if the library cannot seek, leave the group without
+        committing, so the next consumer resumes at the committed offsets."""
+        try:
+            consumer.seek(first)
+        except KafkaClientError as exc:
+            log.warning("source %r: %s; reconnecting to resume at the committed offsets",
+                        self.name, exc)
+            self._consumer = None
+            consumer.close()
 
     def _commit(self, consumer: Consumer, offsets: dict[TP, int]) -> None:
         began = time.monotonic()

@@ -105,3 +105,14 @@ def test_sink_accepts_kafka_flume_batch_size_as_an_alias() -> None:
 
 def test_header_escape_substitutes_and_blanks_missing_headers() -> None:
     assert escape_string("logs-%{app}-%{none}", {"app": "web"}) == "logs-web-"
+
+
+def test_java_assignor_classes_map_to_librdkafka_and_cooperative_is_refused() -> None:
+    options = client_config("confluent", "consumer", {
+        "group.id": "g", "partition.assignment.strategy":
+            "org.apache.kafka.clients.consumer.RoundRobinAssignor"}, "127.0.0.1:9").options
+    assert options["partition.assignment.strategy"] == "roundrobin"
+    with pytest.raises(ConfigurationError, match="eager rebalancing"):
+        KafkaSource.from_config("r1", {**_SERVERS, "kafka.client": "confluent", "kafka.topics": "t",
+                                       "kafka.consumer.partition.assignment.strategy":
+                                           "cooperative-sticky"})

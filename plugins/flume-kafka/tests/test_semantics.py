@@ -188,3 +188,24 @@ def test_source_header_keys_choose_and_rename_kafka_headers_and_copy_the_timesta
         headers = driver.events[0].headers
     assert (headers["origin"], headers["kafka.ts"], headers["timestamp"]) == ("java", "99", "99")
     assert "other" not in headers and "X-Origin" not in headers
+
+
+def test_source_commits_the_offsets_of_the_slices_the_channel_took_before_refusing_the_rest(
+    kafka_broker: KafkaBroker,
+) -> None:
+    topic, group = unique("partial"), unique("group")
+    kafka_broker.create_topic(topic, 1)
+    producer = kafka_broker.producer()
+    for i in range(5):
+        producer.send(topic, f"m{i}".encode())
+    producer.flush(10)
+    # slices of 2 (transactionCapacity); the second one finds the channel full (capacity 3)
+    channel = RecordingChannel("c1", RecordingChannel.Settings(capacity=3, transaction_capacity=2))
+    driver = SourceDriver(_source(kafka_broker, topic, group, batchSize="5"), channel).start()
+    try:
+        driver.run_until(lambda: len(channel.committed) >= 2, timeout=15)
+        committed = kafka_broker.committed_offsets(group)
+    finally:
+        driver.stop()
+    assert [e.body for e in channel.committed] == [b"m0", b"m1"]
+    assert committed == {0: 2}

@@ -191,12 +191,18 @@ class KafkaBroker:
             temporary directory when ``None``.
         start_timeout: seconds to wait for readiness before
             :class:`ServerStartError`.
+        authentication: start tansu with ``--authentication``: every client must
+            authenticate with SASL (tansu offers SCRAM-SHA-256 only and this build keeps no
+            users, so a handshake gets as far as the broker's ``unknown-user``); readiness
+            is then its log line alone, and the admin helpers here cannot connect.
     """
 
     def __init__(
-        self, *, durable: bool = False, data_dir: Path | None = None, start_timeout: float = 20.0
+        self, *, durable: bool = False, data_dir: Path | None = None, start_timeout: float = 20.0,
+        authentication: bool = False,
     ) -> None:
         self.durable = durable
+        self.authentication = authentication
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="flume-kafka-"))
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.start_timeout = start_timeout
@@ -323,6 +329,8 @@ class KafkaBroker:
         storage = f"s3://{_BUCKET}/" if self._s3 else f"memory://{_BUCKET}/"
         argv = [str(tansu_binary()), "broker", "--listener-url", listener,
                 "--advertised-listener-url", listener, "--storage-engine", storage]
+        if self.authentication:
+            argv.append("--authentication")
         env = self._s3.tansu_env() if self._s3 else {}
         log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         self._tansu = ServerProcess("tansu broker", argv, self.log_path, env=env)
@@ -334,6 +342,8 @@ class KafkaBroker:
             log.seek(log_offset)
             if b"ready in" not in log.read():
                 return False
+        if self.authentication:
+            return True  # an unauthenticated Metadata call is refused
         admin = self.admin(request_timeout_ms=3000, bootstrap_timeout_ms=3000)
         try:
             admin.list_topics()

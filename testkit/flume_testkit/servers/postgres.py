@@ -111,7 +111,11 @@ class PostgresServer(ServerProcess):
         self._initdb()
 
     def _popen_options(self) -> dict[str, object]:
-        return {"user": self._user} if self._user else {}
+        # cwd: the unprivileged user may not be allowed into the caller's directory (/root/...).
+        options: dict[str, object] = {"cwd": self.work}
+        if self._user:
+            options["user"] = self._user
+        return options
 
     def _initdb(self) -> None:
         self.work.mkdir(parents=True, exist_ok=True)
