@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from flume_sdk._channel import Channel
@@ -167,10 +167,10 @@ class Agent:
             if id(source_runner) not in keep:
                 self._start_one(source_runner.source, source_runner.start)
 
-    def _start_one(self, what: object, start: object) -> None:
+    def _start_one(self, what: object, start: Callable[[], object]) -> None:
         """Start; a failure is logged once (then with backoff) and shown in ``/health``."""
         try:
-            start()  # type: ignore[operator]
+            start()
         except Exception as exc:
             failed = [what] if isinstance(what, Component) else \
                 [c for c in _components_of(what) if c.lifecycle_state is LifecycleState.ERROR]
@@ -342,8 +342,8 @@ def _components_of(what: object) -> list[Component]:
     return list(processor.sinks) if processor else []
 
 
-def _restartables(pipeline: Pipeline) -> list[tuple[Component, object]]:
-    out: list[tuple[Component, object]] = [(c, c.start) for c in pipeline.channels.values()]
+def _restartables(pipeline: Pipeline) -> list[tuple[Component, Callable[[], object]]]:
+    out: list[tuple[Component, Callable[[], object]]] = [(c, c.start) for c in pipeline.channels.values()]
     for runner in pipeline.source_runners:
         out.append((runner.source, runner.start))
     for sink in pipeline.sinks.values():
@@ -351,8 +351,8 @@ def _restartables(pipeline: Pipeline) -> list[tuple[Component, object]]:
     return out
 
 
-def _quietly(stop: object, what: object) -> None:
+def _quietly(stop: Callable[[], object], what: object) -> None:
     try:
-        stop()  # type: ignore[operator]
+        stop()
     except Exception as exc:
         log.error("stopping %s failed: %s", what, exc)
