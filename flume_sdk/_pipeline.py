@@ -99,8 +99,9 @@ class _Build:
                                     **options)
             self.warnings.extend(built.config_warnings)
             return built
-        except ConfigurationError as exc:
-            self.problems.extend(exc.problems)
+        except ConfigurationError as exc:  # every problem gets a file:line, the component's at least
+            self.problems.extend(p if p.location else attrs.evolve(p, location=conf.location)
+                                 for p in exc.problems)
         except Exception as exc:
             self.fail(conf, f"could not be configured: {type(exc).__name__}: {exc}")
         return None
@@ -305,10 +306,12 @@ def _build_sink_runners(build: _Build, pipeline: Pipeline) -> None:
         _sinkgroup_keys(build, conf)
         props, locs = conf.sub("processor.")
         processor_type = props.pop("type", None)
-        locs.pop("type", None)
+        type_location = locs.pop("type", None) or conf.location
         cls = build.load(PluginKind.SINK_PROCESSOR, conf, processor_type, "processor.type")
-        sub = ComponentConfig("processor", "processor", f"{conf.path}.processor", props, locs)
-        processor = build.construct(sub, cls, SinkProcessor, props, locs, sinks, clock=build.clock)
+        sub = ComponentConfig("processor", "processor", f"{conf.path}.processor", props,
+                              {"type": type_location, **locs} if type_location else locs)
+        processor = build.construct(sub, cls, SinkProcessor, props, locs, sinks,
+                                    clock=build.clock) if conf.words("sinks") else None
         if processor is not None and sinks:
             pipeline.sink_runners.append(SinkRunner(name, processor, build.clock, group=True))
     default_cls = build.registry.load(PluginKind.SINK_PROCESSOR, "default")

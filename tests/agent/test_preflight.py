@@ -218,3 +218,18 @@ def test_agent_refuses_an_empty_value_outside_any_agent_as_validate_does(tmp_pat
     done = flume_ng("agent", "-n", "a1", "-f", str(conf), "--no-reload-conf")
     assert done.returncode == 1
     assert f"{conf}:1: something: has an empty value (Flume: PROPERTY_VALUE_NULL)" in done.stderr
+
+
+def test_sink_group_errors_have_file_and_line(tmp_path: Path) -> None:
+    conf = tmp_path / "groups.conf"
+    conf.write_text("a1.sources = r1\na1.channels = c1\na1.sinks = k1\na1.sources.r1.type = seq\n"
+                    "a1.sources.r1.channels = c1\na1.channels.c1.type = memory\n"
+                    "a1.sinks.k1.type = null\na1.sinks.k1.channel = c1\na1.sinkgroups = g1 g2\n"
+                    "a1.sinkgroups.g1.sinks = k1\na1.sinkgroups.g1.processor.type = load_balance\n"
+                    "a1.sinkgroups.g2.processor.type = failover\n")
+    done = flume_ng("validate", "-f", str(conf))
+    assert done.returncode == 1
+    lines = _error_lines(done.stderr)
+    assert len(lines) == 2, done.stderr
+    assert lines[0].startswith(f"{conf}:11: a1.sinkgroups.g1.processor") and "2 sinks" in lines[0]
+    assert lines[1].startswith(f"{conf}:12: a1.sinkgroups.g2.sinks: has no sinks")
