@@ -57,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flume-ng graph",
+        epilog="example:\n  flume-ng graph examples/two-tier/web.conf "
+        "examples/two-tier/collectors.conf --format mermaid",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
             "draw the topology of agent configurations as text, Mermaid, Graphviz "
             "DOT or SVG, with the tiers between agents and, with --live, rates"))

@@ -63,7 +63,8 @@ class TestOutcome:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="flume-ng test",
+        prog="flume-ng test", epilog="example:\n  flume-ng test examples/routing.test.toml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
             "run pipeline unit tests (TOML): input events through a source's real "
             "interceptors and selector, expectations per channel or sink"))

@@ -21,7 +21,8 @@ def test_version_option_prints_the_version() -> None:
     assert done.returncode == 0 and done.stdout.strip() == f"flume-sdk {__version__}"
 
 
-@pytest.mark.parametrize("command", ["agent", "validate", "plugins", "version"])
+@pytest.mark.parametrize("command", ["agent", "validate", "plugins", "version", "new-plugin",
+                                     "graph", "test", "top", "avro-client", "channel"])
 def test_each_subcommand_help_shows_its_usage_and_an_example(command: str) -> None:
     done = flume_ng(command, "--help")
     assert done.returncode == 0

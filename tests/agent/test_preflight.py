@@ -176,3 +176,45 @@ def test_values_of_secret_keys_are_never_echoed() -> None:
     text = str(caught.value)
     assert "TopSecretNUM" not in text and "(value hidden)" in text
     assert "'x1'" in text
+
+
+def test_plugin_components_run_the_preflight_too(tmp_path: Path, busy_port: int) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    conf = tmp_path / "plugins.conf"
+    conf.write_text(f"""\
+a1.sources = r1 r2
+a1.channels = c1
+a1.sinks = k1
+a1.sources.r1.type = multiport_syslogtcp
+a1.sources.r1.host = 127.0.0.1
+a1.sources.r1.ports = {busy_port}
+a1.sources.r1.channels = c1
+a1.sources.r2.type = avro
+a1.sources.r2.bind = 127.0.0.1
+a1.sources.r2.port = {busy_port}
+a1.sources.r2.channels = c1
+a1.channels.c1.type = file
+a1.channels.c1.checkpointDir = {tmp_path}/checkpoint
+a1.channels.c1.dataDirs = {blocker}/data
+a1.sinks.k1.type = null
+a1.sinks.k1.channel = c1
+""")
+    done = flume_ng("validate", "-f", str(conf))
+    assert done.returncode == 1
+    lines = _error_lines(done.stderr)
+    assert [line.split(": ")[1] for line in lines] == [
+        "a1.sources.r1.ports", "a1.sources.r2.port", "a1.channels.c1.dataDirs"], lines
+    assert f"{conf}:6:" in lines[0] and f"{conf}:14:" in lines[2]
+
+
+def test_agent_refuses_an_empty_value_outside_any_agent_as_validate_does(tmp_path: Path) -> None:
+    conf = tmp_path / "a.conf"
+    conf.write_text("something =\na1.sources = r1\na1.channels = c1\na1.sinks = k1\n"
+                    "a1.sources.r1.type = seq\na1.sources.r1.channels = c1\n"
+                    "a1.channels.c1.type = memory\na1.sinks.k1.type = null\n"
+                    "a1.sinks.k1.channel = c1\n")
+    assert flume_ng("validate", "-f", str(conf)).returncode == 1
+    done = flume_ng("agent", "-n", "a1", "-f", str(conf), "--no-reload-conf")
+    assert done.returncode == 1
+    assert f"{conf}:1: something: has an empty value (Flume: PROPERTY_VALUE_NULL)" in done.stderr

@@ -175,8 +175,10 @@ def _check_segment(seg_id: int, path: Path, newest: bool) -> SegmentSummary:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``check --dir DIR [--dir DIR ...]``: print the report; exit 0 if clean, 1 if not."""
-    parser = argparse.ArgumentParser(prog="flume-ng channel",
-                                     description="file channel offline tools")
+    parser = argparse.ArgumentParser(
+        prog="flume-ng channel", description="file channel offline tools",
+        epilog="example:\n  flume-ng channel check --dir /var/lib/flume/checkpoint "
+        "--dir /var/lib/flume/data", formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="verify checkpoint and data directories (read-only)")
     check.add_argument("--dir", action="append", required=True, type=Path,

@@ -34,6 +34,7 @@ from flume_sdk import (
     at_least,
     namespace,
     setting,
+    writable_dir,
 )
 
 __all__ = ["FileChannel", "FileChannelSettings", "FileTransaction"]
@@ -62,6 +63,7 @@ class FileChannelSettings:
     """Flume's file channel keys."""
 
     checkpoint_dir: Path = setting(default=_HOME / "checkpoint",
+                                   preflight=writable_dir(create=True),
                                    help="where checkpoints are written")
     data_dirs: tuple[Path, ...] = setting(
         default=(_HOME / "data",), converter=_to_dirs,
@@ -82,7 +84,7 @@ class FileChannelSettings:
     use_dual_checkpoints: bool = setting(default=False,
                                          help="also write every checkpoint to backupCheckpointDir")
     backup_checkpoint_dir: Path | None = setting(
-        default=None, converter=_to_optional_path,
+        default=None, converter=_to_optional_path, preflight=writable_dir(create=True),
                                                  help="second checkpoint directory")
     fsync_per_transaction: bool = setting(
         default=True, help="fdatasync every commit (false: every fsyncInterval)")
@@ -106,6 +108,14 @@ class FileChannelSettings:
                    f"{self.minimum_required_space} is below the floor of {MINIMUM_SPACE_FLOOR} "
                    "bytes (1 MiB, as in Flume); the floor is used, so the disk never fills "
                    "to 0 under the channel")
+
+    def preflight(self) -> Iterator[tuple[str, str]]:
+        """Every data directory can be written (or created)."""
+        check = writable_dir(create=True)
+        for directory in self.data_dirs:
+            problem = check(directory)
+            if problem:
+                yield "dataDirs", problem
 
     def problems(self) -> list[tuple[str, str]]:
         """Cross-key checks."""
@@ -296,15 +306,8 @@ class FileTransaction(Transaction):
         self._puts: list[Event] = []
         self._tickets: list[TakeTicket] = []
 
-    def do_put(self, event: Event) -> None:
-        self._puts.append(event)
-
     def do_put_batch(self, events: Sequence[Event]) -> None:
         self._puts.extend(events)
-
-    def do_take(self) -> Event | None:
-        events = self.do_take_batch(1)
-        return events[0] if events else None
 
     def do_take_batch(self, max_events: int) -> list[Event]:
         # Like every kernel channel, wait up to keep-alive for a first event.

@@ -1,4 +1,5 @@
-"""kill -9 a real agent mid-stream (netcat with acks -> jdbc -> file_roll): nothing acked is lost.
+"""kill -9 a real agent, or restart its PostgreSQL, mid-stream (netcat with acks -> jdbc ->
+file_roll): nothing acknowledged is lost.
 
 A client sends numbered lines over netcat and records every ``OK``; the agent is
 SIGKILLed while lines are flowing, started again on the same database, and must then
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from flume_testkit import wait_until
 from flume_testkit.servers import FlumeAgentProcess, free_port
+from flume_testkit.servers.postgres import running_postgres
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -97,3 +99,33 @@ def test_kill_9_mid_stream_loses_nothing_acknowledged(backend: str, tmp_path: Pa
     finally:
         second.stop()
     assert acked <= _delivered(out)
+
+
+def test_a_postgresql_restart_mid_stream_loses_nothing_acknowledged(tmp_path: Path) -> None:
+    with running_postgres("flume-pg-restart-") as server:
+        url = server.create_database("restart")
+        out, port = tmp_path / "out", free_port()
+        out.mkdir()
+        conf = tmp_path / "agent.conf"
+        conf.write_text(CONF.format(port=port, out=out, channel=(
+            f"a1.channels.c1.db.type = POSTGRESQL\na1.channels.c1.driver.url = {url}")))
+        agent = FlumeAgentProcess("a1", conf, tmp_path)
+        agent.start_and_wait()
+        sender = Sender(port)
+        try:
+            sender.start()
+            wait_until(lambda: len(sender.acked) >= 500, timeout=60, what="500 lines acked")
+            server.restart()  # the channel refuses meanwhile: netcat answers FAILED, not OK
+            before = len(sender.acked)
+            wait_until(lambda: len(sender.acked) >= before + 500, timeout=60,
+                       what="500 more lines acked after the restart")
+            sender.stop.set()
+            sender.join(timeout=30)
+            acked = set(sender.acked)
+            wait_until(lambda: acked <= _delivered(out), timeout=60,
+                       what=f"all {len(acked)} acknowledged lines delivered")
+            refused = int(agent.metrics()["SOURCE.r1"]["ChannelWriteFail"])
+            assert refused > 0, "the restart never made the channel refuse a put"
+        finally:
+            sender.stop.set()
+            agent.stop()

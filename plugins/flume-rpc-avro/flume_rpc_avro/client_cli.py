@@ -24,8 +24,10 @@ BATCH_SIZE = 5
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="flume-ng avro-client",
-                                     description="send lines as events to an Avro source")
+    parser = argparse.ArgumentParser(
+        prog="flume-ng avro-client", description="send lines as events to an Avro source",
+        epilog="example:\n  flume-ng avro-client -H 127.0.0.1 -p 41414 -F /var/log/app.log",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-H", "--host", required=True, help="host of the Avro source")
     parser.add_argument("-p", "--port", required=True, type=int, help="port of the Avro source")
     source = parser.add_mutually_exclusive_group()

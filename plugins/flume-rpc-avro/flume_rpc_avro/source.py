@@ -23,6 +23,7 @@ from flume_sdk import (
     RpcSource,
     TlsServerSettings,
     at_least,
+    bind_problems,
     in_range,
     one_of,
     setting,
@@ -57,6 +58,9 @@ class AvroSourceSettings(TlsServerSettings):
     max_connections: int = setting("max-connections", default=500, validator=at_least(1),
                                    help="connections served at once; more are closed at once "
                                    "and counted in RefusedConnectionCount")
+
+    def preflight(self) -> Iterator[tuple[str, str]]:
+        yield from bind_problems("port", self.bind, self.port)
 
     def problems(self) -> Iterator[tuple[str, str]]:
         yield from super().problems()

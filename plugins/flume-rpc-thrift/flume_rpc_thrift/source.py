@@ -11,6 +11,7 @@ client stalling mid-frame or sending nothing) closes that connection and counts
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import ClassVar
 
 import attrs
@@ -25,6 +26,7 @@ from flume_sdk import (
     RpcSource,
     TlsServerSettings,
     at_least,
+    bind_problems,
     in_range,
     setting,
 )
@@ -62,6 +64,9 @@ class ThriftSourceSettings(ThriftCommonSettings, TlsServerSettings):
 
     def kerberos_keys(self) -> dict[str, str]:
         return {"agent-principal": self.agent_principal, "agent-keytab": self.agent_keytab}
+
+    def preflight(self) -> Iterator[tuple[str, str]]:
+        yield from bind_problems("port", self.bind, self.port)
 
 
 class ThriftSource(RpcSource):

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 
 import attrs
 
-from flume_sdk import TlsServerSettings, at_least, in_range, namespace, setting
+from flume_sdk import TlsServerSettings, at_least, bind_problems, in_range, namespace, setting
 from flume_source_syslog._parser import parse_keep_fields
 
 __all__ = ["MultiportSyslogTcpSettings", "SyslogTcpSettings", "SyslogUdpSettings"]
@@ -111,6 +111,9 @@ class SyslogTcpSettings(_Tcp):
     def ports_served(self) -> tuple[int, ...]:
         return (self.port,)
 
+    def preflight(self) -> Iterator[tuple[str, str]]:
+        yield from bind_problems("port", self.host, self.port)
+
 
 @attrs.frozen(kw_only=True)
 class MultiportSyslogTcpSettings(_Tcp):
@@ -122,6 +125,10 @@ class MultiportSyslogTcpSettings(_Tcp):
     def ports_served(self) -> tuple[int, ...]:
         return self.ports
 
+    def preflight(self) -> Iterator[tuple[str, str]]:
+        for port in self.ports:
+            yield from bind_problems("ports", self.host, port)
+
 
 @attrs.frozen(kw_only=True)
 class SyslogUdpSettings(_Common):
@@ -131,3 +138,6 @@ class SyslogUdpSettings(_Common):
 
     def ports_served(self) -> tuple[int, ...]:
         return (self.port,)
+
+    def preflight(self) -> Iterator[tuple[str, str]]:
+        yield from bind_problems("port", self.host, self.port, udp=True)

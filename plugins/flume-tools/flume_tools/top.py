@@ -173,6 +173,8 @@ def _keys(fd: int) -> Iterator[Callable[[float], str | None]]:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flume-ng top",
+        epilog="example:\n  flume-ng top http://127.0.0.1:41414 --interval 2",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
             "a live view of running agents: rates, channel fill, errors, "
             "connections and health per component"))
