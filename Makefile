@@ -30,9 +30,12 @@ demo: setup
 test: setup system-deps
 	$(PY) -m pytest -q
 
+# ruff over everything, mypy --strict over the kernel, the testkit and every plugin's package
+TYPED := flume_sdk testkit/flume_testkit $(filter-out %.egg-info,$(wildcard plugins/flume-*/flume_*))
+
 lint: setup
 	$(VENV)/bin/ruff check flume_sdk testkit plugins tests
-	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy $(TYPED)
 
 # Wheels of every distribution (kernel, testkit, plugins) in dist/, for a plugin kept outside
 # this repository: pip install dist/flume_sdk-*.whl dist/flume_testkit-*.whl

@@ -6,14 +6,17 @@ Plugins import only the names listed in ``__all__``.
 from flume_sdk._channel import Channel
 from flume_sdk._channel_processor import ChannelProcessor
 from flume_sdk._clock import SYSTEM_CLOCK, Clock, SystemClock
+from flume_sdk._configurable import Configurable
 from flume_sdk._counters import Counter
 from flume_sdk._durable_files import fsync_directory, write_atomically
 from flume_sdk._errors import (
     ChannelException,
     ChannelFullException,
     ConfigurationError,
+    DeliveryFailedError,
     EventDeliveryException,
     FlumeError,
+    FrameTooLargeError,
     Location,
     PluginConflictError,
     PluginError,
@@ -21,6 +24,8 @@ from flume_sdk._errors import (
     PluginLoadError,
     PluginNotFoundError,
     Problem,
+    ProtocolMismatchError,
+    RpcError,
     TransactionStateError,
 )
 from flume_sdk._escapes import EscapeError, EscapeTemplate, MissingTimestampError, escape_string
@@ -91,9 +96,11 @@ __all__ = [
     "ChannelSelector",
     "Clock",
     "Component",
+    "Configurable",
     "ConfigurationError",
     "Counter",
     "Delivery",
+    "DeliveryFailedError",
     "EscapeError",
     "EscapeTemplate",
     "Event",
@@ -102,6 +109,7 @@ __all__ = [
     "EventSerializer",
     "FailureLog",
     "FlumeError",
+    "FrameTooLargeError",
     "HealthChecks",
     "HealthCondition",
     "Interceptor",
@@ -121,8 +129,10 @@ __all__ = [
     "PollableSource",
     "PollableSourceSettings",
     "Problem",
+    "ProtocolMismatchError",
     "RateLimitedLog",
     "Routing",
+    "RpcError",
     "RpcServer",
     "RpcSinkSettings",
     "RpcSource",

@@ -17,12 +17,12 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from flume_sdk._channel import Channel
 from flume_sdk._clock import SYSTEM_CLOCK, Clock
-from flume_sdk._config import AgentConfig, parse_agent
+from flume_sdk._config import AgentConfig, file_problems, parse_agent
 from flume_sdk._counters import Counter
 from flume_sdk._errors import ConfigurationError, Problem
 from flume_sdk._handover import HandOver, lost_by_removal
@@ -41,13 +41,21 @@ log = logging.getLogger("flume_sdk.agent")
 
 
 def load_config(
-    files: Sequence[str | Path], agent: str, *, system_properties: Mapping[str, str] | None = None
+    files: Sequence[str | Path], agent: str, *, system_properties: Mapping[str, str] | None = None,
+    file_checks: bool = False,
 ) -> AgentConfig:
-    """Read ``files`` in order (later keys win) and return ``agent``'s configuration."""
+    """Read ``files`` in order (later keys win) and return ``agent``'s configuration.
+
+    Args:
+        file_checks: also report the keys that belong to no agent (empty values, keys
+            without an agent prefix), as ``flume-ng validate`` does once per set of files.
+    """
     entries: list[Entry] = []
     for file in files:
         entries.extend(read_properties(file))
     config = parse_agent(entries, agent, system_properties=system_properties)
+    if file_checks:
+        config.problems.extend(p for p in file_problems(entries, files) if p.component != "config")
     if not any(e.key.startswith(agent + ".") for e in entries):
         names = sorted({e.key.split(".", 1)[0] for e in entries if "." in e.key})
         config.problems.append(Problem(agent, f"no keys for agent {agent!r} in "
@@ -108,7 +116,8 @@ class Agent:
 
     def build(self, running: Pipeline | None = None) -> Pipeline:
         """Read and build the configuration; raise ``ConfigurationError`` on any error."""
-        config = load_config(self.files, self.name, system_properties=self.system_properties)
+        config = load_config(self.files, self.name, system_properties=self.system_properties,
+                             file_checks=True)
         with using_tls_defaults(TlsDefaults.resolve(self.system_properties)):
             pipeline = build_checked(config, registry=self.registry, clock=self.clock,
                                      lenient=self.lenient, running=running,
@@ -158,10 +167,10 @@ class Agent:
             if id(source_runner) not in keep:
                 self._start_one(source_runner.source, source_runner.start)
 
-    def _start_one(self, what: object, start: object) -> None:
+    def _start_one(self, what: object, start: Callable[[], object]) -> None:
         """Start; a failure is logged once (then with backoff) and shown in ``/health``."""
         try:
-            start()  # type: ignore[operator]
+            start()
         except Exception as exc:
             failed = [what] if isinstance(what, Component) else \
                 [c for c in _components_of(what) if c.lifecycle_state is LifecycleState.ERROR]
@@ -333,8 +342,8 @@ def _components_of(what: object) -> list[Component]:
     return list(processor.sinks) if processor else []
 
 
-def _restartables(pipeline: Pipeline) -> list[tuple[Component, object]]:
-    out: list[tuple[Component, object]] = [(c, c.start) for c in pipeline.channels.values()]
+def _restartables(pipeline: Pipeline) -> list[tuple[Component, Callable[[], object]]]:
+    out: list[tuple[Component, Callable[[], object]]] = [(c, c.start) for c in pipeline.channels.values()]
     for runner in pipeline.source_runners:
         out.append((runner.source, runner.start))
     for sink in pipeline.sinks.values():
@@ -342,8 +351,8 @@ def _restartables(pipeline: Pipeline) -> list[tuple[Component, object]]:
     return out
 
 
-def _quietly(stop: object, what: object) -> None:
+def _quietly(stop: Callable[[], object], what: object) -> None:
     try:
-        stop()  # type: ignore[operator]
+        stop()
     except Exception as exc:
         log.error("stopping %s failed: %s", what, exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,12 +50,20 @@ class Channel(Component):
     def wake(self) -> None:
         """End every wait for events or room now (a runner is stopping). Override if you wait."""
 
+    @abc.abstractmethod
     def create_transaction(self) -> Transaction:
-        """Return a new transaction. Implementers override this."""
-        raise NotImplementedError  # pragma: no cover - abstract hook
+        """A new transaction of this channel (the kernel keeps one per thread).
+
+        Returns:
+            An instance of your :class:`Transaction` subclass, in state NEW.
+        """
 
     def get_transaction(self) -> Transaction:
-        """This thread's open transaction, or a new one when the last was closed."""
+        """This thread's open transaction, or a new one when the last was closed.
+
+        For code that must drive ``begin``/``commit``/``rollback``/``close`` itself; everything
+        else uses :meth:`transaction`, the one idiom.
+        """
         tx: Transaction | None = getattr(self._local, "tx", None)
         if tx is None or tx.state is TransactionState.CLOSED:
             tx = self.create_transaction()
@@ -63,7 +72,14 @@ class Channel(Component):
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """``begin``; ``commit`` when the block ends, ``rollback`` if it raises; ``close``."""
+        """The transaction idiom: ``begin``; ``commit`` when the block ends, ``rollback`` if it
+        raises (the exception propagates); ``close`` either way.
+
+        ::
+
+            with channel.transaction() as tx:
+                tx.put_batch(events)
+        """
         tx = self.get_transaction()
         tx.begin()
         try:

@@ -103,17 +103,11 @@ class ChannelProcessor:
 
     @staticmethod
     def _put_one(channel: Channel, batch: Sequence[Event]) -> None:
-        tx = channel.get_transaction()
-        tx.begin()
         try:
-            tx.put_batch(batch)
-            tx.commit()
+            with channel.transaction() as tx:
+                tx.put_batch(batch)
         except ChannelException:
-            tx.rollback()
             raise
         except Exception as exc:
-            tx.rollback()
             msg = f"unable to put batch on channel {channel.name!r}: {exc}"
             raise ChannelException(msg) from exc
-        finally:
-            tx.close()

@@ -12,7 +12,15 @@
     ├── ChannelException                     a channel refused a put, take or commit
     │   └── ChannelFullException             no room for the commit within keep-alive
     ├── TransactionStateError (RuntimeError) a transaction used out of order or from another thread
-    └── EventDeliveryException               a sink could not deliver a batch; it was rolled back
+    ├── EventDeliveryException               a sink could not deliver a batch; it was rolled back
+    ├── RpcError (ValueError)                bytes received on an RPC tier (Avro, Thrift) are not
+    │   │                                    the protocol; the connection is closed
+    │   ├── FrameTooLargeError               a frame announced more bytes than allowed
+    │   └── ProtocolMismatchError            the peer speaks another protocol (or variant)
+    └── DeliveryFailedError (RuntimeError)   an RPC source answered FAILED (a valid reply)
+
+Plugins raise these or subclasses of them: every error a component raises is a ``FlumeError``
+(a plugin's own error also subclasses the builtin it specialises, e.g. ``OSError``).
 """
 
 from __future__ import annotations
@@ -25,8 +33,10 @@ __all__ = [
     "ChannelException",
     "ChannelFullException",
     "ConfigurationError",
+    "DeliveryFailedError",
     "EventDeliveryException",
     "FlumeError",
+    "FrameTooLargeError",
     "Location",
     "PluginConflictError",
     "PluginError",
@@ -34,6 +44,8 @@ __all__ = [
     "PluginLoadError",
     "PluginNotFoundError",
     "Problem",
+    "ProtocolMismatchError",
+    "RpcError",
     "TransactionStateError",
 ]
 
@@ -134,3 +146,41 @@ class TransactionStateError(FlumeError, RuntimeError):
 
 class EventDeliveryException(FlumeError):
     """A sink could not deliver a batch; the channel transaction was rolled back."""
+
+
+class RpcError(FlumeError, ValueError):
+    """Bytes received from an RPC peer are not valid for the protocol (the connection closes)."""
+
+
+class FrameTooLargeError(RpcError):
+    """A frame announced more bytes than the configured maximum.
+
+    Args:
+        announced: the number of bytes the frame would need.
+        limit: the configured maximum.
+        protocol: the protocol's name in the message (``"Avro RPC"``, ``"Thrift"``).
+    """
+
+    def __init__(self, announced: int, limit: int, protocol: str = "RPC") -> None:
+        self.announced = announced
+        self.limit = limit
+        msg = (f"{protocol} frame too large: it needs at least {announced} bytes, the limit is "
+               f"{limit} bytes; raise the source's max-frame-size or send smaller batches")
+        super().__init__(msg)
+
+
+class ProtocolMismatchError(RpcError):
+    """The peer speaks another protocol, or another variant of this one."""
+
+
+class DeliveryFailedError(FlumeError, RuntimeError):
+    """An RPC source answered a call with FAILED (or an error): a valid reply, not a crash.
+
+    Args:
+        message: what failed.
+        status: the status the server answered (``None`` for a remote error).
+    """
+
+    def __init__(self, message: str, *, status: object = None) -> None:
+        super().__init__(message)
+        self.status = status

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from flume_sdk._clock import SYSTEM_CLOCK, Clock
+from flume_sdk._errors import FlumeError
 
 __all__ = [
     "ROUND_UNITS",
@@ -53,7 +54,7 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
            "September", "October", "November", "December")
 
 
-class EscapeError(ValueError):
+class EscapeError(FlumeError, ValueError):
     """A template or an event cannot be escaped (bad ``%[key]``, bad round settings...)."""
 
 

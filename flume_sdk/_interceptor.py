@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Self
+import abc
+from collections.abc import Sequence
+from typing import Any
 
 from flume_sdk._clock import SYSTEM_CLOCK, Clock
-from flume_sdk._errors import Location
+from flume_sdk._configurable import Configurable
 from flume_sdk._event import Event
-from flume_sdk._lifecycle import NoSettings
-from flume_sdk._settings import parse_settings
 
 __all__ = ["Interceptor"]
 
 
-class Interceptor:
+class Interceptor(Configurable, abc.ABC):
     """Base of every interceptor.
 
     ``intercept`` returns the (possibly modified) event or ``None`` to drop it;
@@ -27,36 +26,37 @@ class Interceptor:
         clock: where time comes from.
     """
 
-    Settings: ClassVar[type] = NoSettings
-
     def __init__(self, name: str, settings: Any = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        super().__init__()
         self.name = name
         self.settings: Any = settings if settings is not None else self.Settings()
         self.clock = clock
         self.closed = False
 
-    @classmethod
-    def from_config(
-        cls,
-        name: str,
-        properties: Mapping[str, Any] | None = None,
-        *,
-        clock: Clock = SYSTEM_CLOCK,
-        component: str | None = None,
-        locations: Mapping[str, Location] | None = None,
-    ) -> Self:
-        settings: Any = parse_settings(
-            cls.Settings, properties or {}, component=component or name, locations=locations
-        )
-        return cls(name, settings, clock=clock)
-
     def initialize(self) -> None:
         """Called once before the first event."""
 
+    @abc.abstractmethod
     def intercept(self, event: Event) -> Event | None:
-        raise NotImplementedError  # pragma: no cover - abstract hook
+        """Transform or drop one event, on the source's thread (before the selector).
+
+        Args:
+            event: the event; it may be changed in place and returned.
+
+        Returns:
+            The event to keep (the same object or a new one), or ``None`` to drop it.
+
+        Raises:
+            Exception: the batch it belongs to is refused (the source does not acknowledge
+                it); prefer dropping or passing an event you cannot handle.
+        """
 
     def intercept_batch(self, events: Sequence[Event]) -> list[Event]:
+        """``[intercept(e) for e in events]`` without the ``None`` results, in order.
+
+        Override only to make it faster; it must stay equal to that map
+        (``InterceptorContract`` checks it at batch sizes 1 to 1000).
+        """
         intercept = self.intercept
         return [out for out in map(intercept, events) if out is not None]
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
+import abc
 import enum
 import threading
-from collections.abc import Mapping
-from typing import Any, ClassVar, Self
-
-import attrs
+from typing import Any, ClassVar
 
 from flume_sdk._clock import SYSTEM_CLOCK, Clock
+from flume_sdk._configurable import Configurable, NoSettings
 from flume_sdk._counters import Counter
-from flume_sdk._errors import Location, Problem
+from flume_sdk._errors import Problem
 from flume_sdk._health import HealthChecks
-from flume_sdk._settings import parse_settings, settings_warnings
 
 __all__ = ["Component", "LifecycleState", "NoSettings"]
 
@@ -27,17 +25,13 @@ class LifecycleState(enum.Enum):
     ERROR = "ERROR"
 
 
-@attrs.frozen(kw_only=True)
-class NoSettings:
-    """The settings of a component that has none."""
-
-
-class Component:
+class Component(Configurable, abc.ABC):
     """Base of sources, channels and sinks: a name, settings, a clock, counters and a lifecycle.
 
-    Subclasses declare ``Settings`` (an attrs class built with ``setting``) and implement
-    ``do_start``/``do_stop``. ``start`` and ``stop`` handle state, idempotency and timing:
-    ``stop`` is safe without ``start``, and safe twice. ``health`` is where the component
+    Subclasses declare ``Settings`` (an attrs class built with ``setting``; see
+    :class:`Configurable` for ``from_config``) and implement ``do_start``/``do_stop``.
+    ``start`` and ``stop`` handle state, idempotency and timing: ``stop`` is safe without
+    ``start``, and safe twice. ``health`` is where the component
     reports what stops it from doing its job (see :class:`flume_sdk.HealthChecks`).
 
     Args:
@@ -46,10 +40,8 @@ class Component:
         clock: where time comes from.
     """
 
-    Settings: ClassVar[type] = NoSettings
     counter_kind: ClassVar[str] = "COMPONENT"
     counter_extra: ClassVar[tuple[str, ...]] = ()
-    wants_config_context: ClassVar[bool] = False
 
     def __init__(self, name: str, settings: Any = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self.name = name
@@ -63,41 +55,10 @@ class Component:
         self.health = HealthChecks(self.counter.group_key, f"{self.counter_kind.lower()} {name}",
                                    clock=clock)
         self._lifecycle_lock = threading.RLock()
-        self.config_warnings: list[Problem] = []
+        self.config_warnings: list[Problem] = []  # filled by from_config
         self.config_path = name
-        self.config_locations: Mapping[str, Location] = {}
+        self.config_locations = {}
 
-    @classmethod
-    def from_config(
-        cls,
-        name: str,
-        properties: Mapping[str, Any] | None = None,
-        *,
-        clock: Clock = SYSTEM_CLOCK,
-        component: str | None = None,
-        locations: Mapping[str, Location] | None = None,
-        **options: Any,
-    ) -> Self:
-        """Build from Flume properties (``{"capacity": "1000"}``), validating every key.
-
-        What the settings warn about (their ``warnings()``) is kept in ``config_warnings``;
-        the agent logs it and ``flume-ng validate`` prints it. ``options`` go to the
-        constructor, and so do ``component`` and ``locations`` when the class sets
-        ``wants_config_context`` (it checks keys of its own, e.g. a serializer's).
-
-        Raises:
-            ConfigurationError: listing every problem in the properties.
-        """
-        path = component or name
-        settings: Any = parse_settings(
-            cls.Settings, properties or {}, component=path, locations=locations
-        )
-        if cls.wants_config_context:
-            options = {"component": path, "locations": locations, **options}
-        built = cls(name, settings, clock=clock, **options)
-        built.config_path, built.config_locations = path, dict(locations or {})
-        built.config_warnings = settings_warnings(settings, component=path, locations=locations)
-        return built
 
     def start(self) -> None:
         """Start; a second call while started does nothing. On failure the state is ERROR."""

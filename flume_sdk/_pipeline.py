@@ -11,6 +11,7 @@ depended on it, and the rest is returned.
 from __future__ import annotations
 
 import difflib
+from typing import TypeVar
 
 import attrs
 
@@ -18,14 +19,19 @@ from flume_sdk._channel import Channel
 from flume_sdk._channel_processor import ChannelProcessor
 from flume_sdk._clock import SYSTEM_CLOCK, Clock
 from flume_sdk._config import AgentConfig, ComponentConfig
+from flume_sdk._configurable import Configurable
 from flume_sdk._errors import ConfigurationError, Location, PluginError, Problem
 from flume_sdk._interceptor import Interceptor
 from flume_sdk._plugins import PluginKind, PluginRegistry, default_registry
 from flume_sdk._runners import SinkRunner, SourceRunner
+from flume_sdk._selector import ChannelSelector
 from flume_sdk._sink import Sink
+from flume_sdk._sink_processor import SinkProcessor
 from flume_sdk._source import Source
 
 __all__ = ["Pipeline", "build_pipeline"]
+
+C = TypeVar("C", bound=Configurable)
 
 _FRAMEWORK_KEYS = {
     "sources": ("type", "channels", "selector.", "interceptors", "config"),
@@ -78,12 +84,20 @@ class _Build:
             self.fail(conf, str(exc), key)
             return None
 
-    def construct(self, conf: ComponentConfig, cls: type, props: dict[str, str],
-                  locations: dict[str, Location], *args: object, **kwargs: object) -> object | None:
+    def construct(self, conf: ComponentConfig, cls: type | None, expected: type[C],
+                  props: dict[str, str], locations: dict[str, Location], target: object,
+                  **options: object) -> C | None:
+        """``cls.from_config(target, props, ...)``, or ``None`` with the problems recorded."""
+        if cls is None:
+            return None  # not loaded: already reported
+        if not issubclass(cls, expected):
+            self.fail(conf, f"type {cls.__module__}.{cls.__qualname__} is not a "
+                      f"flume_sdk.{expected.__name__}")
+            return None
         try:
-            built: object = cls.from_config(  # type: ignore[attr-defined]
-                *args, props, component=conf.path, locations=locations, **kwargs)
-            self.warnings.extend(getattr(built, "config_warnings", ()))
+            built = cls.from_config(target, props, component=conf.path, locations=locations,
+                                    **options)
+            self.warnings.extend(built.config_warnings)
             return built
         except ConfigurationError as exc:
             self.problems.extend(exc.problems)
@@ -147,8 +161,8 @@ def _build_channels(build: _Build, pipeline: Pipeline) -> None:
         if cls is None:
             continue
         props, locs = _own_properties(conf)
-        channel = build.construct(conf, cls, props, locs, name, clock=build.clock)
-        if isinstance(channel, Channel):
+        channel = build.construct(conf, cls, Channel, props, locs, name, clock=build.clock)
+        if channel is not None:
             pipeline.channels[name] = channel
 
 
@@ -160,9 +174,9 @@ def _build_sources(build: _Build, pipeline: Pipeline) -> None:
         channels = _source_channels(build, pipeline, conf)
         cls = build.load(PluginKind.SOURCE, conf, conf.type)
         props, locs = _own_properties(conf, typos)
-        source = build.construct(conf, cls, props, locs, name, clock=build.clock) if cls else None
+        source = build.construct(conf, cls, Source, props, locs, name, clock=build.clock)
         processor = _channel_processor(build, conf, channels)
-        if not isinstance(source, Source) or processor is None or not channels:
+        if source is None or processor is None or not channels:
             continue
         _check_batch(build, conf, source.batch_size, channels)
         source.set_channel_processor(processor)
@@ -214,11 +228,11 @@ def _channel_processor(build: _Build, conf: ComponentConfig,
     locs.pop("type", None)
     selector_conf = ComponentConfig("selector", "selector", f"{conf.path}.selector", props, locs)
     cls = build.load(PluginKind.CHANNEL_SELECTOR, conf, selector_type, "selector.type")
-    selector = build.construct(selector_conf, cls, props, locs, channels) if cls else None
+    selector = build.construct(selector_conf, cls, ChannelSelector, props, locs, channels)
     interceptors = _interceptors(build, conf)
     if selector is None or interceptors is None:
         return None
-    return ChannelProcessor(selector, interceptors)  # type: ignore[arg-type]
+    return ChannelProcessor(selector, interceptors)
 
 
 def _interceptors(build: _Build, conf: ComponentConfig) -> list[Interceptor] | None:
@@ -230,9 +244,9 @@ def _interceptors(build: _Build, conf: ComponentConfig) -> list[Interceptor] | N
         sub_conf = ComponentConfig("interceptors", name, path, props, locs)
         cls = build.load(PluginKind.INTERCEPTOR, sub_conf, props.pop("type", None))
         locs.pop("type", None)
-        interceptor = build.construct(sub_conf, cls, props, locs, name, clock=build.clock) \
-            if cls else None
-        if isinstance(interceptor, Interceptor):
+        interceptor = build.construct(sub_conf, cls, Interceptor, props, locs, name,
+                                      clock=build.clock)
+        if interceptor is not None:
             out.append(interceptor)
         else:
             ok = False
@@ -264,8 +278,8 @@ def _build_sinks(build: _Build, pipeline: Pipeline) -> None:
         typos = _wiring_typos(build, conf)
         cls = build.load(PluginKind.SINK, conf, conf.type)
         props, locs = _own_properties(conf, typos)
-        sink = build.construct(conf, cls, props, locs, name, clock=build.clock) if cls else None
-        if isinstance(sink, Sink) and channel is not None:
+        sink = build.construct(conf, cls, Sink, props, locs, name, clock=build.clock)
+        if sink is not None and channel is not None:
             _check_batch(build, conf, sink.batch_size, [channel])
             sink.set_channel(channel)
             pipeline.sinks[name] = sink
@@ -294,10 +308,9 @@ def _build_sink_runners(build: _Build, pipeline: Pipeline) -> None:
         locs.pop("type", None)
         cls = build.load(PluginKind.SINK_PROCESSOR, conf, processor_type, "processor.type")
         sub = ComponentConfig("processor", "processor", f"{conf.path}.processor", props, locs)
-        processor = build.construct(sub, cls, props, locs, sinks, clock=build.clock) if cls else None
+        processor = build.construct(sub, cls, SinkProcessor, props, locs, sinks, clock=build.clock)
         if processor is not None and sinks:
-            pipeline.sink_runners.append(
-                SinkRunner(name, processor, build.clock, group=True))  # type: ignore[arg-type]
+            pipeline.sink_runners.append(SinkRunner(name, processor, build.clock, group=True))
     default_cls = build.registry.load(PluginKind.SINK_PROCESSOR, "default")
     for name, sink in pipeline.sinks.items():
         if name not in grouped:

@@ -11,6 +11,7 @@ shape and Flume's counters for it; a protocol plugin supplies the server.
 
 from __future__ import annotations
 
+import abc
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
@@ -58,9 +59,14 @@ class RpcSource(EventDrivenSource):
     _server: RpcServer | None = None
     counter_extra = ("RefusedConnectionCount",)
 
+    @abc.abstractmethod
     def make_server(self) -> RpcServer:
-        """A new, unstarted server for this source's settings."""
-        raise NotImplementedError  # pragma: no cover - abstract hook
+        """A new, unstarted server for this source's settings (called by ``do_start``).
+
+        Returns:
+            The protocol's server; it hands each call's events to :meth:`deliver_call`
+            and replies OK only when that returned true.
+        """
 
     @property
     def port(self) -> int:

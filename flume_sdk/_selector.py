@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Self
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import attrs
 
 from flume_sdk._channel import Channel
-from flume_sdk._errors import Location
+from flume_sdk._configurable import Configurable
 from flume_sdk._event import Event
-from flume_sdk._lifecycle import NoSettings
-from flume_sdk._settings import parse_settings
 
 __all__ = ["ChannelSelector", "Routing"]
 
@@ -24,7 +22,7 @@ class Routing:
     optional: list[tuple[Channel, list[Event]]] = attrs.Factory(list)
 
 
-class ChannelSelector:
+class ChannelSelector(Configurable):
     """Base of every selector.
 
     Custom selectors implement the per-event :meth:`required_channels` and
@@ -37,26 +35,15 @@ class ChannelSelector:
         component: the config path for messages (``a1.sources.r1.selector``).
     """
 
-    Settings: ClassVar[type] = NoSettings
+    config_context: ClassVar[tuple[str, ...]] = ("component",)
+    default_component: ClassVar[str] = "selector"
 
     def __init__(self, channels: Sequence[Channel], settings: Any = None, *, component: str = "") -> None:
+        super().__init__()
         self.channels = list(channels)
         self.settings: Any = settings if settings is not None else self.Settings()
         self.component = component
         self.by_name = {c.name: c for c in self.channels}
-
-    @classmethod
-    def from_config(
-        cls,
-        channels: Sequence[Channel],
-        properties: Mapping[str, Any] | None = None,
-        *,
-        component: str = "selector",
-        locations: Mapping[str, Location] | None = None,
-    ) -> Self:
-        settings: Any = parse_settings(cls.Settings, properties or {}, component=component,
-                                  locations=locations)
-        return cls(channels, settings, component=component)
 
     def required_channels(self, event: Event) -> list[Channel]:
         return list(self.channels)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Mapping
 from typing import Any, BinaryIO, ClassVar, Self
 
@@ -12,7 +13,7 @@ from flume_sdk._settings import parse_settings
 __all__ = ["EventSerializer"]
 
 
-class EventSerializer:
+class EventSerializer(abc.ABC):
     """Base of every serializer.
 
     The hook order is ``after_create`` (new file) or ``after_reopen`` (appending to
@@ -47,15 +48,28 @@ class EventSerializer:
             msg = f"{type(self).__name__} cannot append to an existing file"
             raise RuntimeError(msg)
 
+    @abc.abstractmethod
     def write(self, event: Event) -> None:
-        raise NotImplementedError  # pragma: no cover - abstract hook
+        """Write one event to ``self.out`` (buffering is fine until :meth:`flush`).
+
+        Called on the sink's runner thread, between ``after_create``/``after_reopen`` and
+        ``before_close``.
+
+        Args:
+            event: the event; its headers and body must read back intact where the format
+                carries them.
+
+        Raises:
+            OSError: the stream refused the bytes (the sink rolls the batch back).
+        """
 
     def write_batch(self, events: list[Event]) -> None:
+        """``write`` each event, in order; override only to make it faster."""
         for event in events:
             self.write(event)
 
     def flush(self) -> None:
-        """Push buffered bytes to ``out``."""
+        """Push buffered bytes to ``out``: afterwards everything written so far reads back."""
 
     def before_close(self) -> None:
         """Write a trailer before the stream is closed."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
@@ -37,8 +38,24 @@ class Sink(Component):
         value = getattr(self.settings, "batch_size", None)
         return int(value) if value is not None else None
 
+    @abc.abstractmethod
     def process(self) -> Status:
-        raise NotImplementedError  # pragma: no cover - abstract hook
+        """Move at most one batch from ``self.channel`` to the destination, in one transaction.
+
+        Called in a loop on the sink's runner thread (never the thread that called
+        ``start()``). Commit the take only after the destination acknowledged the write;
+        roll back on failure; close the transaction on every path (``with
+        self.channel.transaction() as tx`` does all three). :class:`BatchSink` writes this
+        for you around :meth:`BatchSink.deliver`.
+
+        Returns:
+            ``Status.READY`` when a batch was delivered, ``Status.BACKOFF`` when the channel
+            was empty (the runner then waits before calling again).
+
+        Raises:
+            EventDeliveryException: the batch could not be delivered; it was rolled back and
+                stays in the channel (the runner logs it and backs off).
+        """
 
 
 class BatchSink(Sink):
@@ -82,9 +99,22 @@ class BatchSink(Sink):
         counter.incr("EventDrainSuccessCount", count)
         return Status.READY
 
+    @abc.abstractmethod
     def deliver(self, events: Sequence[Event]) -> None:
-        """Write ``events`` durably to the destination, or raise; called inside the take."""
-        raise NotImplementedError  # pragma: no cover - abstract hook
+        """Write ``events`` to the destination and return only once it acknowledged them.
+
+        Called inside the take's transaction, on the sink's runner thread; the take is
+        committed only if this returns.
+
+        Args:
+            events: the batch, in channel order (at most ``batch_size``, at least one).
+
+        Raises:
+            EventDeliveryException: the destination refused or failed (say what and how to
+                fix it); any other exception is wrapped into one. Either way the whole batch
+                is rolled back, so a destination that accepted part of it sees those events
+                again (at-least-once).
+        """
 
     def on_commit(self, events: Sequence[Event]) -> None:
         """Called after the channel committed the take of ``events`` (already delivered)."""

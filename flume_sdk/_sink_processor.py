@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Self
+import abc
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from flume_sdk._clock import SYSTEM_CLOCK, Clock
-from flume_sdk._errors import EventDeliveryException, Location
+from flume_sdk._configurable import Configurable
+from flume_sdk._errors import EventDeliveryException
 from flume_sdk._failure_log import describe_error
-from flume_sdk._lifecycle import LifecycleState, NoSettings
-from flume_sdk._settings import parse_settings
+from flume_sdk._lifecycle import LifecycleState
 from flume_sdk._sink import Sink
 from flume_sdk._source import Status
 
 __all__ = ["SinkProcessor"]
 
 
-class SinkProcessor:
+class SinkProcessor(Configurable, abc.ABC):
     """Base of every sink processor.
 
     Processors call a sink through :meth:`process_sink`, which records the outcome in
@@ -31,32 +32,20 @@ class SinkProcessor:
         component: the config path for messages (``a1.sinkgroups.g1.processor``).
     """
 
-    Settings: ClassVar[type] = NoSettings
     min_sinks: ClassVar[int] = 1
+    config_context: ClassVar[tuple[str, ...]] = ("component",)
+    default_component: ClassVar[str] = "processor"
 
     def __init__(
         self, sinks: Sequence[Sink], settings: Any = None, *, clock: Clock = SYSTEM_CLOCK,
         component: str = "",
     ) -> None:
+        super().__init__()
         self.sinks = list(sinks)
         self.settings: Any = settings if settings is not None else self.Settings()
         self.clock = clock
         self.component = component
         self.last_sink_error: BaseException | None = None
-
-    @classmethod
-    def from_config(
-        cls,
-        sinks: Sequence[Sink],
-        properties: Mapping[str, Any] | None = None,
-        *,
-        clock: Clock = SYSTEM_CLOCK,
-        component: str = "processor",
-        locations: Mapping[str, Location] | None = None,
-    ) -> Self:
-        settings: Any = parse_settings(cls.Settings, properties or {}, component=component,
-                                  locations=locations)
-        return cls(sinks, settings, clock=clock, component=component)
 
     def start(self) -> None:
         """Start every sink; one that fails does not keep the others from starting.
@@ -102,5 +91,13 @@ class SinkProcessor:
         for sink in self.sinks:
             sink.stop()
 
+    @abc.abstractmethod
     def process(self) -> Status:
-        raise NotImplementedError  # pragma: no cover - abstract hook
+        """Pick a live sink and call :meth:`process_sink` on it, on the group's runner thread.
+
+        Returns:
+            The chosen sink's status (``Status.BACKOFF`` when no sink could work).
+
+        Raises:
+            EventDeliveryException: no sink could deliver (the runner backs off).
+        """

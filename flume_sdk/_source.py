@@ -8,6 +8,7 @@ that every source acknowledges its client on that answer alone (ack after commit
 
 from __future__ import annotations
 
+import abc
 import enum
 import logging
 from collections.abc import Sequence
@@ -165,8 +166,24 @@ class PollableSource(Source):
             self.backoff_sleep_increment = self.settings.backoff_sleep_increment / 1000
             self.max_backoff_sleep = self.settings.max_backoff_sleep / 1000
 
+    @abc.abstractmethod
     def process(self) -> Status:
-        raise NotImplementedError  # pragma: no cover - abstract hook
+        """Read what is available (at most one batch) and hand it to the channel processor.
+
+        Called in a loop on the source's runner thread (never the thread that called
+        ``start()``). Acknowledge the input (advance a position, delete a file, reply)
+        only after the events were committed: ``self.deliver(events)`` does the commit
+        and the counting and says how many were accepted.
+
+        Returns:
+            ``Status.READY`` when events were committed, ``Status.BACKOFF`` when there was
+            nothing to read or the channel refused (the runner then waits before calling
+            again; keep what was refused and offer it again next time).
+
+        Raises:
+            Exception: an unexpected failure; the runner logs it and backs off. Do not raise
+                for a full channel: return ``Status.BACKOFF``.
+        """
 
 
 class EventDrivenSource(Source):

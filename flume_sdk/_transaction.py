@@ -8,6 +8,7 @@ implementers subclass :class:`Transaction` and write only the ``do_*`` hooks.
 
 from __future__ import annotations
 
+import abc
 import enum
 import threading
 from collections.abc import Sequence
@@ -32,8 +33,12 @@ class TransactionState(enum.Enum):
 _NEW, _OPEN, _COMPLETED, _CLOSED = TransactionState
 
 
-class Transaction:
+class Transaction(abc.ABC):
     """One channel transaction, bound to the creating thread.
+
+    A channel implements the four abstract ``do_*`` hooks (``do_begin`` and ``do_close``
+    are optional); the public methods check the state machine, the owning thread and
+    transactionCapacity, keep the counters, and call them.
 
     Args:
         channel: the channel this transaction belongs to.
@@ -129,43 +134,63 @@ class Transaction:
                    f"{self.state.value} (expected {expected})")
             raise TransactionStateError(msg)
 
-    # -- what a channel implements -------------------------------------------------------
+    # -- what a channel implements (the kernel calls nothing else) ---------------------------
 
     def do_begin(self) -> None:
-        """Prepare per-transaction buffers."""
+        """Prepare per-transaction buffers (optional). Called once, by :meth:`begin`."""
 
-    def do_put(self, event: Event) -> None:
-        raise NotImplementedError  # pragma: no cover - abstract hook
-
+    @abc.abstractmethod
     def do_put_batch(self, events: Sequence[Event]) -> None:
-        for event in events:
-            self.do_put(event)
+        """Stage ``events`` for this transaction; takers must not see them before the commit.
 
-    def do_take(self) -> Event | None:
-        raise NotImplementedError  # pragma: no cover - abstract hook
+        Called on the putting thread (a source's) after the kernel checked the state and
+        transactionCapacity.
 
+        Args:
+            events: the events, in order; keep the objects or copy them, never change them.
+
+        Raises:
+            ChannelException: the events cannot be staged (storage error, ...).
+        """
+
+    @abc.abstractmethod
     def do_take_batch(self, max_events: int) -> list[Event]:
-        out: list[Event] = []
-        while len(out) < max_events:
-            event = self.do_take()
-            if event is None:
-                break
-            out.append(event)
-        return out
+        """Take up to ``max_events`` committed events, head first, for this transaction.
 
+        May wait up to the channel's keep-alive for the first event, never longer; must not
+        return more than ``max_events`` (the kernel already capped it at what is left of
+        transactionCapacity).
+
+        Args:
+            max_events: the most events to return (at least 1).
+
+        Returns:
+            The events taken, in order; empty when the channel stayed empty.
+
+        Raises:
+            ChannelException: the channel cannot be read.
+        """
+
+    @abc.abstractmethod
     def do_commit(self) -> None:
-        raise NotImplementedError  # pragma: no cover - abstract hook
+        """Make the staged puts visible and the takes final, all or nothing.
 
+        A durable channel returns only once the commit survives a crash. A refused commit
+        leaves nothing of its puts behind and the transaction open for a rollback.
+
+        Raises:
+            ChannelFullException: no room for the puts (within keep-alive).
+            ChannelException: the commit failed; nothing of it took effect.
+        """
+
+    @abc.abstractmethod
     def do_rollback(self) -> None:
-        raise NotImplementedError  # pragma: no cover - abstract hook
+        """Discard the staged puts and return the takes to the head of the channel, in order.
+
+        Raises:
+            ChannelException: the rollback could not be recorded (the state still ends
+                COMPLETED; a durable channel recovers the takes at its next start).
+        """
 
     def do_close(self) -> None:
-        """Release per-transaction resources."""
-
-    def __enter__(self) -> Transaction:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.state is _OPEN:
-            self.rollback()
-        self.close()
+        """Release per-transaction resources (optional). Called once, by :meth:`close`."""

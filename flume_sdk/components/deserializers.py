@@ -25,7 +25,7 @@ import attrs
 import fastavro
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
-from flume_sdk import Event, at_least, one_of, parse_settings, setting
+from flume_sdk import Event, FlumeError, at_least, one_of, parse_settings, setting
 
 __all__ = [
     "DESERIALIZERS",
@@ -42,7 +42,7 @@ __all__ = [
 _CHUNK = 1 << 18
 
 
-class DecodeError(ValueError):
+class DecodeError(FlumeError, ValueError):
     """Bytes in the file could not be decoded and ``decodeErrorPolicy`` is FAIL."""
 
 

@@ -156,7 +156,7 @@ class FileRollSink(BatchSink):
     """
 
     Settings: ClassVar[type] = FileRollSinkSettings
-    wants_config_context: ClassVar[bool] = True
+    config_context: ClassVar[tuple[str, ...]] = ("component", "locations")
     settings: FileRollSinkSettings
 
     def __init__(

@@ -138,7 +138,7 @@ class HttpSink(Sink):
 
     Settings: ClassVar[type] = HttpSinkSettings
     settings: HttpSinkSettings
-    wants_config_context: ClassVar[bool] = True
+    config_context: ClassVar[tuple[str, ...]] = ("component", "locations")
 
     def __init__(self, name: str, settings: Any = None, *, clock: Clock = SYSTEM_CLOCK,
                  component: str | None = None, locations: Any = None) -> None:

@@ -57,6 +57,7 @@ from flume_sdk import (
     ConfigurationError,
     Event,
     EventDrivenSource,
+    FlumeError,
     RateLimitedLog,
     TlsServerSettings,
     at_least,
@@ -73,7 +74,7 @@ log = logging.getLogger("flume_sdk.source.http")
 _REAP_INTERVAL = 0.25
 
 
-class HTTPBadRequest(ValueError):
+class HTTPBadRequest(FlumeError, ValueError):
     """The request body cannot become events; the client gets this message with a 400/413."""
 
     def __init__(self, message: str, status: int = 400) -> None:

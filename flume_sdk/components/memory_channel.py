@@ -155,9 +155,6 @@ class MemoryTransaction(Transaction):
         self._takes: list[Event] = []
         self._take_bytes = 0
 
-    def do_put(self, event: Event) -> None:
-        self._puts.append(event)
-
     def do_put_batch(self, events: Sequence[Event]) -> None:
         self._puts.extend(events)
 
@@ -166,10 +163,6 @@ class MemoryTransaction(Transaction):
         self._takes.extend(events)
         self._take_bytes += nbytes
         return events
-
-    def do_take(self) -> Event | None:
-        events = self.do_take_batch(1)
-        return events[0] if events else None
 
     def do_commit(self) -> None:
         puts = self._puts

@@ -225,17 +225,10 @@ class RecordingTransaction(Transaction):
         with channel._lock:
             channel.puts.extend(events)
 
-    def do_put(self, event: Event) -> None:
-        self.do_put_batch((event,))
-
     def do_take_batch(self, max_events: int) -> list[Event]:
         events = self.channel._take(max_events)
         self.takes.extend(events)
         return events
-
-    def do_take(self) -> Event | None:
-        events = self.do_take_batch(1)
-        return events[0] if events else None
 
     def do_commit(self) -> None:
         channel = self.channel

@@ -675,3 +675,31 @@ def test_a_source_duplicating_what_it_was_sent_fails_when_drive_source_says_what
     result = plugin_run(DRIVEN_SOURCE, "-k", "go_through_the_channel_processor")
     plugin_run.failed_with(result, "every payload the client sent must be committed exactly "
                            "once*more than once [[]b'driven-0'[]]*")
+
+
+THREAD_BOUND_INTERCEPTOR = """
+import threading
+
+class Tagger(Interceptor):
+    '''Opens its lookup table in initialize() and only reads it from that thread.'''
+    def initialize(self):
+        self.owner = threading.get_ident()
+    def intercept(self, event):
+        if threading.get_ident() != self.owner:
+            raise RuntimeError("lookup table used from a thread that did not open it")
+        event.headers["tag"] = "t"
+        return event
+
+class TestTagger(InterceptorContract):
+    @pytest.fixture
+    def make_interceptor(self):
+        return lambda **o: Tagger.from_config("i1", o)
+"""
+
+
+def test_an_interceptor_that_only_works_on_its_initializing_thread_fails(
+    plugin_run: PluginRun,
+) -> None:
+    result = plugin_run(THREAD_BOUND_INTERCEPTOR, "-k", "filtered_map")
+    plugin_run.failed_with(result, "intercept_batch(events) must equal*RuntimeError: lookup "
+                           "table used from a thread*thread rule:*")

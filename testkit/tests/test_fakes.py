@@ -42,10 +42,9 @@ def test_recording_channel_records_commits_and_rollbacks(
 ) -> None:
     with recording_channel.transaction() as tx:
         tx.put_batch(event_factory.batch(2))
-    with recording_channel.get_transaction() as tx:
-        tx.begin()
+    with pytest.raises(KeyError), recording_channel.transaction() as tx:
         tx.take_batch(1)
-        tx.rollback()
+        raise KeyError("an error inside the block rolls the take back")
     assert (recording_channel.commits, recording_channel.rollbacks) == (1, 1)
     assert len(recording_channel.committed) == 2 and recording_channel.size == 2
 

@@ -6,12 +6,14 @@ import fcntl
 import os
 from pathlib import Path
 
+from flume_sdk import FlumeError
+
 __all__ = ["LOCK_NAME", "DirectoryInUseError", "DirectoryLock"]
 
 LOCK_NAME = "in_use.lock"
 
 
-class DirectoryInUseError(OSError):
+class DirectoryInUseError(FlumeError, OSError):
     """Another process (or another channel in this process) holds the directory."""
 
     def __init__(self, directory: Path, holder: str) -> None:

@@ -8,10 +8,12 @@
 
 from __future__ import annotations
 
+from flume_sdk import FlumeError
+
 __all__ = ["CapacityError", "OutOfSpaceError", "StorageError", "UnhealthyLogError"]
 
 
-class StorageError(Exception):
+class StorageError(FlumeError):
     """Base of the engine's errors."""
 
 

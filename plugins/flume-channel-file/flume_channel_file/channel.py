@@ -306,15 +306,8 @@ class FileTransaction(Transaction):
         self._puts: list[Event] = []
         self._tickets: list[TakeTicket] = []
 
-    def do_put(self, event: Event) -> None:
-        self._puts.append(event)
-
     def do_put_batch(self, events: Sequence[Event]) -> None:
         self._puts.extend(events)
-
-    def do_take(self) -> Event | None:
-        events = self.do_take_batch(1)
-        return events[0] if events else None
 
     def do_take_batch(self, max_events: int) -> list[Event]:
         # Like every kernel channel, wait up to keep-alive for a first event.

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import javaproperties
 import psycopg
 
-from flume_sdk import Event
+from flume_sdk import Event, FlumeError
 
 __all__ = ["DATABASE_ERRORS", "ChannelInUseError", "Database", "PostgresDatabase", "Row",
            "SqliteDatabase", "decode_row", "encode_event"]
@@ -71,11 +71,11 @@ class Database(Protocol):
     def commit(self, puts: Sequence[tuple[str, bytes]], deletes: Sequence[int]) -> None: ...
 
 
-class MissingSchemaError(RuntimeError):
+class MissingSchemaError(FlumeError, RuntimeError):
     """The table is missing and ``create.schema = false``."""
 
 
-class ChannelInUseError(RuntimeError):
+class ChannelInUseError(FlumeError, RuntimeError):
     """Another channel instance (another agent) holds this channel's rows."""
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
+from flume_sdk import FlumeError
+
 __all__ = [
     "TP",
     "Consumer",
@@ -38,7 +40,7 @@ OutRecord = tuple[str, bytes, bytes | None, list[tuple[str, bytes]] | None, int 
                   int | None]
 
 
-class KafkaClientError(Exception):
+class KafkaClientError(FlumeError):
     """The client library refused or failed an operation; the message says what and where."""
 
 

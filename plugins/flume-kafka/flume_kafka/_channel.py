@@ -344,9 +344,6 @@ class KafkaTransaction(Transaction):
         self._puts: list[Event] = []
         self._takes: list[_Taken] = []
 
-    def do_put(self, event: Event) -> None:
-        self._puts.append(event)
-
     def do_put_batch(self, events: Sequence[Event]) -> None:
         self._puts.extend(events)
 
@@ -354,10 +351,6 @@ class KafkaTransaction(Transaction):
         taken = self.channel._take(max_events)
         self._takes.extend(taken)
         return [t.event for t in taken]
-
-    def do_take(self) -> Event | None:
-        events = self.do_take_batch(1)
-        return events[0] if events else None
 
     def do_commit(self) -> None:
         if self._puts:

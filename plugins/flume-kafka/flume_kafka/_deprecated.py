@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Self
 
 import attrs
 
-from flume_sdk import SYSTEM_CLOCK, Clock, ConfigurationError, Location, Problem, to_bool
+from flume_sdk import ConfigurationError, Location, Problem, to_bool
 
 __all__ = [
     "CHANNEL_KEYS",
@@ -145,10 +145,9 @@ class DeprecatedKeys:
     @classmethod
     def from_config(
         cls,
-        name: str,
+        target: Any,
         properties: Mapping[str, Any] | None = None,
         *,
-        clock: Clock = SYSTEM_CLOCK,
         component: str | None = None,
         locations: Mapping[str, Location] | None = None,
         **options: Any,
@@ -158,13 +157,13 @@ class DeprecatedKeys:
         Raises:
             ConfigurationError: every problem, of the deprecated keys and of the rest.
         """
-        path = component or name
+        path = component or str(target)
         props, locs, found = translate_deprecated(properties or {}, locations,
                                                   cls.deprecated_keys, path)
         errors = [p for p in found if p.severity == "error"]
         try:
             built: Self = super().from_config(  # type: ignore[misc]
-                name, props, clock=clock, component=path, locations=locs, **options)
+                target, props, component=path, locations=locs, **options)
         except ConfigurationError as exc:
             raise ConfigurationError([*errors, *exc.problems]) from exc
         if errors:

@@ -127,4 +127,4 @@ class FrameDecoder:
 
     def _check_size(self, announced: int) -> None:
         if announced > self._max:
-            raise FrameTooLargeError(announced, self._max)
+            raise FrameTooLargeError(announced, self._max, "Avro RPC")

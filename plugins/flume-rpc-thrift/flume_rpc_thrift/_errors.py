@@ -2,19 +2,21 @@
 
 Hierarchy::
 
-    ThriftRpcError (ValueError)          bytes on the wire are not Flume's Thrift RPC
-    ├── FrameTooLargeError               a frame announced more bytes than allowed
-    ├── ProtocolMismatchError            unframed, or the other protocol (binary/compact)
+    RpcError = ThriftRpcError (FlumeError, ValueError)  bytes on the wire are not Flume's Thrift RPC
+    ├── FrameTooLargeError               a frame announced more bytes than allowed (kernel)
+    ├── ProtocolMismatchError            unframed, or the other protocol (binary/compact) (kernel)
     ├── StalledClientError               a client stalled mid-frame, or never sent a byte
     └── UnknownMethodError               a call to a method ThriftSourceProtocol lacks
-    DeliveryFailedError (RuntimeError)   the source answered FAILED/ERROR/UNKNOWN or an
-                                         application exception (a valid reply)
+    DeliveryFailedError (FlumeError, RuntimeError)  the source answered FAILED/ERROR/UNKNOWN or
+                                         an application exception (a valid reply) (kernel)
 
 Every ThriftRpcError closes the connection it happened on; the source counts it and
 keeps serving other connections.
 """
 
 from __future__ import annotations
+
+from flume_sdk import DeliveryFailedError, FrameTooLargeError, ProtocolMismatchError, RpcError
 
 __all__ = [
     "DeliveryFailedError",
@@ -26,30 +28,8 @@ __all__ = [
 ]
 
 
-class ThriftRpcError(ValueError):
-    """Bytes received from a peer are not valid Flume Thrift RPC."""
-
-
-class FrameTooLargeError(ThriftRpcError):
-    """A frame announced more bytes than the configured maximum.
-
-    Args:
-        announced: the frame's length word.
-        limit: the configured maximum.
-    """
-
-    def __init__(self, announced: int, limit: int) -> None:
-        self.announced = announced
-        self.limit = limit
-        msg = (
-            f"Thrift frame too large: it announces {announced} bytes, the limit is {limit} "
-            f"bytes; raise the source's max-frame-size or send smaller batches"
-        )
-        super().__init__(msg)
-
-
-class ProtocolMismatchError(ThriftRpcError):
-    """The peer speaks unframed Thrift, or the protocol this side was not configured for."""
+ThriftRpcError = RpcError
+"""Bytes received from a peer are not valid Flume Thrift RPC (the kernel's ``RpcError``)."""
 
 
 class StalledClientError(ThriftRpcError):
@@ -69,16 +49,3 @@ class UnknownMethodError(ThriftRpcError):
         self.seqid = seqid
         super().__init__(f"unknown Thrift method {method!r}: ThriftSourceProtocol has "
                          f"append and appendBatch")
-
-
-class DeliveryFailedError(RuntimeError):
-    """The Thrift source answered a call with a status other than OK, or an exception.
-
-    Args:
-        message: what failed.
-        status: the status answered (None for an application exception).
-    """
-
-    def __init__(self, message: str, *, status: object = None) -> None:
-        super().__init__(message)
-        self.status = status

@@ -71,4 +71,4 @@ class FrameDecoder:
             msg = f"malformed Thrift frame: negative length {length}"
             raise ThriftRpcError(msg)
         if length > self._max:
-            raise FrameTooLargeError(length, self._max)
+            raise FrameTooLargeError(length, self._max, "Thrift")

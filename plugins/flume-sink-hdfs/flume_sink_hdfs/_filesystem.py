@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, TypeVar
 
-from flume_sdk import fsync_directory
+from flume_sdk import FlumeError, fsync_directory
 
 __all__ = [
     "BoundedFileSystem",
@@ -46,7 +46,7 @@ __all__ = [
 T = TypeVar("T")
 
 
-class FileSystemError(OSError):
+class FileSystemError(FlumeError, OSError):
     """A filesystem call failed.
 
     Attributes:

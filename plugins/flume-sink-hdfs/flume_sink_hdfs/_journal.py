@@ -33,7 +33,7 @@ from typing import Any, BinaryIO
 
 import attrs
 
-from flume_sdk import write_atomically
+from flume_sdk import FlumeError, write_atomically
 
 __all__ = [
     "BatchRecord",
@@ -48,7 +48,7 @@ __all__ = [
 _COMPACT_BYTES = 1 << 20
 
 
-class JournalLockedError(RuntimeError):
+class JournalLockedError(FlumeError, RuntimeError):
     """Another running sink holds the journal of this writer id."""
 
 

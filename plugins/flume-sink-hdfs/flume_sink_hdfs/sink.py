@@ -275,7 +275,7 @@ class HdfsEventSink(BatchSink):
     """
 
     Settings: ClassVar[type] = HdfsSinkSettings
-    wants_config_context: ClassVar[bool] = True
+    config_context: ClassVar[tuple[str, ...]] = ("component", "locations")
     settings: HdfsSinkSettings
 
     def __init__(

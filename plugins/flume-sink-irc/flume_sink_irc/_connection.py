@@ -21,6 +21,8 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
+from flume_sdk import FlumeError
+
 __all__ = ["IrcConnection", "IrcError", "IrcLine", "parse_line"]
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,7 @@ _JOIN_FAILURES = ("403", "405", "437", "471", "473", "474", "475", "476", "477",
 _JOINED = "366"
 
 
-class IrcError(Exception):
+class IrcError(FlumeError):
     """The server refused, closed or did not answer in time; the message says which."""
 
 

@@ -20,6 +20,8 @@ import attrs
 import stomp  # type: ignore[import-untyped]
 import stomp.exception  # type: ignore[import-untyped]
 
+from flume_sdk import FlumeError
+
 __all__ = ["Frame", "JmsError", "StompConsumer", "Subscription"]
 
 log = logging.getLogger(__name__)
@@ -28,7 +30,7 @@ _SUBSCRIPTION_IDS = itertools.count(1)
 _RECEIPTS = itertools.count(1)
 
 
-class JmsError(Exception):
+class JmsError(FlumeError):
     """The broker refused, closed or could not be reached; the message says which."""
 
 

@@ -5,12 +5,14 @@ interceptor`` (not yet initialized). Optionally override ``interceptor_events``
 (the events to push through; include some your interceptor drops or changes)
 and ``bad_config`` (overrides that must be refused; default: an unknown key).
 If your interceptor reads time, build it on the ``fake_clock`` fixture so both
-code paths compared below see the same instant.
+code paths compared below see the same instant. As in the agent, ``initialize()``
+and ``close()`` run on the test's thread and ``intercept``/``intercept_batch`` on
+another (the source's) thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -23,6 +25,7 @@ from flume_testkit.contracts._base import (
     must_not_raise,
     promise,
 )
+from flume_testkit.drivers import RunnerThread
 from flume_testkit.events import ID_HEADER, EventFactory, copy_events
 
 __all__ = ["InterceptorContract"]
@@ -53,6 +56,13 @@ class InterceptorContract(ContractBase):
         """Override: property overrides that must raise ``ConfigurationError``."""
         return {"noSuchSettingForTheContract": "x"}
 
+    @pytest.fixture
+    def source_thread(self) -> Iterator[RunnerThread]:
+        """Where ``intercept`` runs: the source's thread, not the one that called ``initialize``."""
+        runner = RunnerThread("source-r1")
+        yield runner
+        runner.close()
+
     def _fresh(self, make_interceptor: InterceptorFactory,
                contract_cleanup: list[Callable[[], Any]]) -> Interceptor:
         interceptor = make_interceptor()
@@ -63,13 +73,13 @@ class InterceptorContract(ContractBase):
     @promise("intercept_batch(events) must equal [intercept(e) for e in events] without the Nones")
     def test_intercept_batch_equals_the_filtered_map_of_intercept(
         self, make_interceptor: InterceptorFactory, interceptor_events: list[Event],
-        contract_cleanup: list[Callable[[], Any]],
+        contract_cleanup: list[Callable[[], Any]], source_thread: RunnerThread,
     ) -> None:
         one_by_one = self._fresh(make_interceptor, contract_cleanup)
         batched = self._fresh(make_interceptor, contract_cleanup)
-        mapped = [one_by_one.intercept(e) for e in copy_events(interceptor_events)]
-        expected = [e for e in mapped if e is not None]
-        got = batched.intercept_batch(copy_events(interceptor_events))
+        expected = source_thread.call(lambda: _mapped(one_by_one, interceptor_events))
+        got = source_thread.call(
+            lambda: list(batched.intercept_batch(copy_events(interceptor_events))))
         assert list(got) == expected, broken(
             "intercept_batch(events) must equal [intercept(e) for e in events] without the Nones",
             f"{len(expected)} event(s) one by one, {len(got)} in the batch; first difference "
@@ -77,19 +87,22 @@ class InterceptorContract(ContractBase):
 
     @promise("intercept_batch([]) must return no events")
     def test_intercept_batch_of_nothing_is_nothing(
-        self, make_interceptor: InterceptorFactory, contract_cleanup: list[Callable[[], Any]]
+        self, make_interceptor: InterceptorFactory, contract_cleanup: list[Callable[[], Any]],
+        source_thread: RunnerThread,
     ) -> None:
-        got = self._fresh(make_interceptor, contract_cleanup).intercept_batch([])
+        interceptor = self._fresh(make_interceptor, contract_cleanup)
+        got = source_thread.call(lambda: interceptor.intercept_batch([]))
         assert list(got) == [], broken("intercept_batch([]) must return no events", repr(got))
 
     @promise("intercept() must return an Event or None")
     def test_intercept_returns_an_event_or_none(
         self, make_interceptor: InterceptorFactory, interceptor_events: list[Event],
-        contract_cleanup: list[Callable[[], Any]],
+        contract_cleanup: list[Callable[[], Any]], source_thread: RunnerThread,
     ) -> None:
         interceptor = self._fresh(make_interceptor, contract_cleanup)
-        wrong = [r for r in map(interceptor.intercept, copy_events(interceptor_events))
-                 if r is not None and not isinstance(r, Event)]
+        results = source_thread.call(
+            lambda: [interceptor.intercept(e) for e in copy_events(interceptor_events)])
+        wrong = [r for r in results if r is not None and not isinstance(r, Event)]
         assert not wrong, broken("intercept() must return an Event or None", repr(wrong[:3]))
 
     @promise("close() must be idempotent")
@@ -120,18 +133,22 @@ class InterceptorContract(ContractBase):
              "with dropped events spread through the batch")
     def test_intercept_batch_equals_the_map_at_real_batch_sizes(
         self, size: int, make_interceptor: InterceptorFactory, interceptor_events: list[Event],
-        contract_cleanup: list[Callable[[], Any]],
+        contract_cleanup: list[Callable[[], Any]], source_thread: RunnerThread,
     ) -> None:
         events = _cycle(interceptor_events, size)
         one_by_one = self._fresh(make_interceptor, contract_cleanup)
         batched = self._fresh(make_interceptor, contract_cleanup)
-        mapped = [one_by_one.intercept(e) for e in copy_events(events)]
-        expected = [e for e in mapped if e is not None]
-        got = list(batched.intercept_batch(copy_events(events)))
+        expected = source_thread.call(lambda: _mapped(one_by_one, events))
+        got = source_thread.call(lambda: list(batched.intercept_batch(copy_events(events))))
         assert got == expected, broken(
             "intercept_batch must equal the filtered map of intercept at real batch sizes",
             f"batch of {size}: {len(expected)} event(s) one by one, {len(got)} in the batch; "
             f"first difference at {first_difference(expected, got)}")
+
+
+def _mapped(interceptor: Interceptor, events: list[Event]) -> list[Event]:
+    """The filtered map of ``intercept`` over copies of ``events``."""
+    return [out for out in map(interceptor.intercept, copy_events(events)) if out is not None]
 
 
 def _cycle(pool: list[Event], size: int) -> list[Event]:
