@@ -22,7 +22,7 @@ from pathlib import Path
 
 from flume_sdk._channel import Channel
 from flume_sdk._clock import SYSTEM_CLOCK, Clock
-from flume_sdk._config import AgentConfig, parse_agent
+from flume_sdk._config import AgentConfig, file_problems, parse_agent
 from flume_sdk._counters import Counter
 from flume_sdk._errors import ConfigurationError, Problem
 from flume_sdk._handover import HandOver, lost_by_removal
@@ -41,13 +41,21 @@ log = logging.getLogger("flume_sdk.agent")
 
 
 def load_config(
-    files: Sequence[str | Path], agent: str, *, system_properties: Mapping[str, str] | None = None
+    files: Sequence[str | Path], agent: str, *, system_properties: Mapping[str, str] | None = None,
+    file_checks: bool = False,
 ) -> AgentConfig:
-    """Read ``files`` in order (later keys win) and return ``agent``'s configuration."""
+    """Read ``files`` in order (later keys win) and return ``agent``'s configuration.
+
+    Args:
+        file_checks: also report the keys that belong to no agent (empty values, keys
+            without an agent prefix), as ``flume-ng validate`` does once per set of files.
+    """
     entries: list[Entry] = []
     for file in files:
         entries.extend(read_properties(file))
     config = parse_agent(entries, agent, system_properties=system_properties)
+    if file_checks:
+        config.problems.extend(p for p in file_problems(entries, files) if p.component != "config")
     if not any(e.key.startswith(agent + ".") for e in entries):
         names = sorted({e.key.split(".", 1)[0] for e in entries if "." in e.key})
         config.problems.append(Problem(agent, f"no keys for agent {agent!r} in "
@@ -108,7 +116,8 @@ class Agent:
 
     def build(self, running: Pipeline | None = None) -> Pipeline:
         """Read and build the configuration; raise ``ConfigurationError`` on any error."""
-        config = load_config(self.files, self.name, system_properties=self.system_properties)
+        config = load_config(self.files, self.name, system_properties=self.system_properties,
+                             file_checks=True)
         with using_tls_defaults(TlsDefaults.resolve(self.system_properties)):
             pipeline = build_checked(config, registry=self.registry, clock=self.clock,
                                      lenient=self.lenient, running=running,

@@ -206,3 +206,15 @@ a1.sinks.k1.channel = c1
     assert [line.split(": ")[1] for line in lines] == [
         "a1.sources.r1.ports", "a1.sources.r2.port", "a1.channels.c1.dataDirs"], lines
     assert f"{conf}:6:" in lines[0] and f"{conf}:14:" in lines[2]
+
+
+def test_agent_refuses_an_empty_value_outside_any_agent_as_validate_does(tmp_path: Path) -> None:
+    conf = tmp_path / "a.conf"
+    conf.write_text("something =\na1.sources = r1\na1.channels = c1\na1.sinks = k1\n"
+                    "a1.sources.r1.type = seq\na1.sources.r1.channels = c1\n"
+                    "a1.channels.c1.type = memory\na1.sinks.k1.type = null\n"
+                    "a1.sinks.k1.channel = c1\n")
+    assert flume_ng("validate", "-f", str(conf)).returncode == 1
+    done = flume_ng("agent", "-n", "a1", "-f", str(conf), "--no-reload-conf")
+    assert done.returncode == 1
+    assert f"{conf}:1: something: has an empty value (Flume: PROPERTY_VALUE_NULL)" in done.stderr
