@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Self
 import attrs
 
 from flume_sdk._errors import Location, Problem
-from flume_sdk._settings import parse_settings, settings_warnings
+from flume_sdk._settings import parse_settings_and_warnings
 
 __all__ = ["Configurable", "NoSettings"]
 
@@ -77,17 +77,19 @@ class Configurable:
             options: more constructor arguments (``clock=...``).
 
         Returns:
-            The configured, unstarted instance; its ``config_warnings`` hold the warnings.
+            The configured, unstarted instance; its ``config_warnings`` hold the warnings
+            (deprecated keys read, and the settings' own ``warnings()``).
 
         Raises:
             ConfigurationError: listing every problem in the properties.
         """
         path = component or (target if isinstance(target, str) else cls.default_component)
-        settings: Any = parse_settings(cls.Settings, properties or {}, component=path,
-                                       locations=locations)
+        settings: Any
+        settings, warnings = parse_settings_and_warnings(
+            cls.Settings, properties or {}, component=path, locations=locations)
         context = {"component": path, "locations": locations}
         options = {**{key: context[key] for key in cls.config_context}, **options}
         built = cls(target, settings, **options)
         built.config_path, built.config_locations = path, dict(locations or {})
-        built.config_warnings = settings_warnings(settings, component=path, locations=locations)
+        built.config_warnings = warnings
         return built

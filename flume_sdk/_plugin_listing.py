@@ -59,7 +59,8 @@ def _settings(registry: PluginRegistry, info: PluginInfo) -> Iterable[SettingDoc
 
 
 def _doc(doc: SettingDoc) -> dict[str, object]:
-    return {k: getattr(doc, k) for k in ("key", "type", "default", "required", "help", "aliases")}
+    return {k: getattr(doc, k) for k in ("key", "type", "default", "required", "help", "aliases",
+                                         "deprecated")}
 
 
 def _json(rows: list[Listed], check: bool) -> str:
@@ -86,6 +87,7 @@ def _text(rows: list[Listed], check: bool) -> str:
         for doc in r.settings:
             default = "required" if doc.required else f"default {doc.default or '(empty)'}"
             also = f"; also {', '.join(doc.aliases)}" if doc.aliases else ""
+            also += f"; deprecated: {', '.join(doc.deprecated)}" if doc.deprecated else ""
             text = f" - {doc.help}" if doc.help else ""
             lines.append(f"{'':16}   {doc.key} ({doc.type}, {default}{also}){text}")
     return "\n".join(lines)

@@ -30,6 +30,7 @@ __all__ = [
     "namespace",
     "one_of",
     "parse_settings",
+    "parse_settings_and_warnings",
     "redact",
     "setting",
     "settings_preflight",
@@ -51,6 +52,7 @@ class _SettingSpec:
     help: str
     aliases: tuple[str, ...]
     preflight: Callable[[Any], str | None] | None = None
+    deprecated: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -63,6 +65,7 @@ class SettingDoc:
     required: bool
     help: str
     aliases: tuple[str, ...] = ()
+    deprecated: tuple[str, ...] = ()
 
 
 def setting(
@@ -75,6 +78,7 @@ def setting(
     aliases: tuple[str, ...] = (),
     help: str = "",
     preflight: Callable[[Any], str | None] | None = None,
+    deprecated: tuple[str, ...] = (),
 ) -> Any:
     """Declare one setting.
 
@@ -90,11 +94,14 @@ def setting(
         preflight: checks the value against this machine before the agent starts (and in
             ``flume-ng validate``); returns what is wrong or ``None``. See
             :func:`flume_sdk.writable_dir` and the other checks of ``flume_sdk._preflight``.
+        deprecated: old spellings still read, each with a configuration warning naming the
+            new key (``flume-ng validate`` prints it, the agent logs it); when the new key
+            is set too, it wins and the old one is only reported.
     """
     if default is attrs.NOTHING and not required:
         msg = f"setting {key!r} needs a default or required=True"
         raise TypeError(msg)
-    spec = _SettingSpec(key, converter, help, aliases, preflight)
+    spec = _SettingSpec(key, converter, help, aliases, preflight, deprecated)
     field_default = attrs.NOTHING if required else default
     if isinstance(field_default, (list, dict, set)):
         value = field_default
@@ -268,6 +275,11 @@ class _Parse:
     locations: Mapping[str, Location]
     properties: Mapping[str, Any] = attrs.Factory(dict)
     problems: list[Problem] = attrs.Factory(list)
+    warnings: list[Problem] = attrs.Factory(list)
+
+    def warn(self, message: str, key: str) -> None:
+        self.warnings.append(Problem(self.component, message, key, self.locations.get(key),
+                                     severity="warning"))
 
     def problem(self, message: str, key: str | None = None, suggestion: str | None = None) -> None:
         location = self.locations.get(key) if key else None
@@ -275,6 +287,26 @@ class _Parse:
             location = min(self.locations.values(), key=lambda where: where.line)
         message = redact(message, key, self.properties.get(key) if key else None)
         self.problems.append(Problem(self.component, message, key, location, suggestion))
+
+
+def parse_settings_and_warnings(
+    cls: type[T],
+    properties: Mapping[str, Any],
+    *,
+    component: str = "component",
+    locations: Mapping[str, Location] | None = None,
+    ignore: Iterable[str] = (),
+) -> tuple[T, list[Problem]]:
+    """Build the settings object ``cls`` and collect its configuration warnings.
+
+    The warnings are those of deprecated keys (``setting(deprecated=...)``) and of the
+    settings' own ``warnings()`` (see :func:`settings_warnings`). Arguments and errors
+    are :func:`parse_settings`'s.
+    """
+    run = _Parse(component, locations or {}, properties)
+    settings = _parse(run, cls, properties, ignore)
+    return settings, [*run.warnings, *settings_warnings(settings, component=component,
+                                                        locations=locations)]
 
 
 def parse_settings(
@@ -297,7 +329,11 @@ def parse_settings(
     Raises:
         ConfigurationError: with every problem found.
     """
-    run = _Parse(component, locations or {}, properties)
+    return _parse(_Parse(component, locations or {}, properties), cls, properties, ignore)
+
+
+def _parse(run: _Parse, cls: type[T], properties: Mapping[str, Any],
+           ignore: Iterable[str]) -> T:
     known: dict[str, str] = {}
     values: dict[str, Any] = {}
     consumed = set(ignore)
@@ -366,10 +402,13 @@ def _parse_field(
 ) -> None:
     spec: _SettingSpec = field.metadata[_SPEC]
     key = _key_of(field)
-    names = (key, *spec.aliases)
+    names = (key, *spec.aliases, *spec.deprecated)
     known.update(dict.fromkeys(names, field.name))
     present = [n for n in names if n in properties]
     consumed.update(present)
+    for old in (n for n in present if n in spec.deprecated):
+        run.warn(f"deprecated key ignored because {present[0]} is set too; remove it"
+                 if old != present[0] else f"deprecated key read as {key}; rename it", old)
     if not present:
         if field.default is attrs.NOTHING:
             run.problem("is required but missing", key, f"add {run.component}.{key} = ...")
@@ -431,5 +470,5 @@ def describe_settings(cls: type) -> list[SettingDoc]:
             type_name = getattr(field.type, "__name__", str(field.type))
             spec = field.metadata[_SPEC]
             docs.append(SettingDoc(_key_of(field), type_name, shown, required, spec.help,
-                                   spec.aliases))
+                                   spec.aliases, spec.deprecated))
     return docs

@@ -251,8 +251,8 @@ def options(kind: ClientKind, user: Mapping[str, str], fixed: Mapping[str, str])
     return merged
 
 
-def _seconds(config: Mapping[str, Any], key: str, fallback: str) -> float:
-    return int(config.get(key, config.get(fallback, 0))) / 1000
+def _seconds(config: Mapping[str, Any], key: str) -> float:
+    return int(config[key]) / 1000
 
 
 class ConfluentProducer:
@@ -264,8 +264,8 @@ class ConfluentProducer:
     def __init__(self, config: Mapping[str, Any]) -> None:
         self._config = {k: v for k, v in config.items() if k not in PLUGIN_KEYS}
         self._config.update(_FIXED_PRODUCER)
-        self._max_block = _seconds(config, "max.block.ms", "max.block.ms")
-        self._wait = _seconds(config, "delivery.timeout.ms", "message.timeout.ms") + 5
+        self._max_block = _seconds(config, "max.block.ms")
+        self._wait = _seconds(config, "delivery.timeout.ms") + 5
         self._producer: Any = None
 
     def _client(self) -> Any:

@@ -162,10 +162,9 @@ class ThriftRpcServer:
     def _spawn(self, conn: socket.socket, peer: str) -> None:
         thread = threading.Thread(target=self._serve, args=(conn, peer),
                                   name=f"thrift-conn-{peer}", daemon=True)
-        with self._changed:
+        with self._changed:  # report under the lock, so two changes cannot report out of order
             self._open[thread] = conn
-            count = len(self._open)
-        self._on_connections(count)
+            self._on_connections(len(self._open))
         thread.start()
 
     def _serve(self, conn: socket.socket, peer: str) -> None:
@@ -182,10 +181,9 @@ class ThriftRpcServer:
         finally:
             with self._changed:  # the TLS socket when there is one (it took over ``conn``)
                 sock = self._open.pop(threading.current_thread())
-                count = len(self._open)
+                self._on_connections(len(self._open))
                 self._changed.notify_all()
             sock.close()
-            self._on_connections(count)
 
     def _secure(self, conn: socket.socket) -> socket.socket:
         context = self.options.ssl_context

@@ -531,6 +531,10 @@ class HdfsEventSink(BatchSink):
         return marks, full
 
     def _group(self, events: Sequence[Event]) -> dict[str, tuple[str, str, list[Event]]]:
+        if self._path.is_constant and self._prefix.is_constant:
+            # One bucket for every event: no per-event resolving.
+            directory, prefix = self._path.resolve({}), self._prefix.resolve({})
+            return {f"{directory}/{prefix}": (directory, prefix, list(events))} if events else {}
         groups: dict[str, tuple[str, str, list[Event]]] = {}
         stamp = int(self.clock.time() * 1000) if self.settings.use_local_timestamp else None
         try:
