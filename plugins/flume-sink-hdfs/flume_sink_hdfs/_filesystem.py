@@ -18,6 +18,7 @@ Error tree (all carry ``path``, ``user`` and ``operation``)::
 
 from __future__ import annotations
 
+import abc
 import concurrent.futures as cf
 import contextlib
 import os
@@ -252,11 +253,21 @@ def refusal(where: str, text: str, name: str = "", *, operation: str, path: str,
     return None
 
 
-class ClientCalls:
+class ClientCalls(abc.ABC):
     """Runs a client call and turns what it raises into a :class:`FileSystemError`."""
 
+    @abc.abstractmethod
     def _wrap(self, operation: str, path: str, exc: Exception) -> FileSystemError:
-        raise NotImplementedError
+        """The :class:`FileSystemError` for what the client raised in ``operation`` on ``path``.
+
+        Args:
+            operation: the call that failed (``create``, ``append``, ``rename``, ...).
+            path: the file or directory it was made on.
+            exc: what the client raised.
+
+        Returns:
+            The error to raise in its place (chained to ``exc`` by the caller).
+        """
 
     def _around(self) -> contextlib.AbstractContextManager[object]:
         """What every call runs inside (nothing here)."""
