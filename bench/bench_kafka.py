@@ -5,6 +5,7 @@ Usage::
 
     python bench/bench_kafka.py [--count 200000] [--batch 1000] [--repeat 3]
                                 [--clients confluent,kafka-python] [--no-e2e] [--durable]
+                                [--legs sink,raw-producer,source,raw-consumer,channel,e2e]
 
 Runs against a private tansu broker (``flume_testkit.servers.kafka``), 200-byte bodies,
 one topic with one partition per leg. Every leg runs in a fresh Python process, so its
@@ -401,6 +402,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--clients", default="confluent,kafka-python")
     parser.add_argument("--no-e2e", action="store_true", help="skip the agent leg")
+    parser.add_argument("--legs", default="sink,raw-producer,source,raw-consumer,channel,e2e",
+                        help="which legs to run (comma-separated, in this order)")
     parser.add_argument("--durable", action="store_true", help="s3:// storage over localbucket")
     parser.add_argument("--child", choices=list(_LEGS), help=argparse.SUPPRESS)
     parser.add_argument("--client", help=argparse.SUPPRESS)
@@ -411,9 +414,12 @@ def main(argv: list[str] | None = None) -> None:
         _child(args)
         return
     clients = [c.strip() for c in args.clients.split(",") if c.strip()]
-    legs = ["sink", "raw-producer", "source", "raw-consumer", "channel"]
-    if not args.no_e2e:
-        legs.append("e2e")
+    wanted = {leg.strip() for leg in args.legs.split(",")} - ({"e2e"} if args.no_e2e else set())
+    # consumers read what the other side's producer wrote in this round: a producer leg not
+    # asked for still runs first, to fill its topic, and is not reported
+    source_of = {"source": "raw-producer", "raw-consumer": "sink"}
+    legs = [leg for leg in _LEGS if leg in wanted or leg in
+            {source_of.get(name) for name in wanted}]
     results: dict[str, list[Leg]] = {}
     print(f"{args.count:,} events of {_BODY} bytes, batch {args.batch}, {os.cpu_count()} CPUs, "
           f"{args.repeat} interleaved round(s); tansu {'s3://' if args.durable else 'memory://'}")
@@ -421,12 +427,12 @@ def main(argv: list[str] | None = None) -> None:
         for round_ in range(args.repeat):
             for client in clients:
                 for leg_name in legs:
-                    # consumers read what the other side's producer wrote in this round
-                    source_of = {"source": "raw-producer", "raw-consumer": "sink"}
                     topic = f"bench-{round_}-{client}-{source_of.get(leg_name, leg_name)}"
                     if leg_name not in source_of:
                         broker.create_topic(topic, 1)
                     leg = _run(leg_name, client, broker, topic, args)
+                    if leg_name not in wanted:
+                        continue
                     results.setdefault(leg.name, []).append(leg)
                     print(f"round {round_ + 1}: {leg.name:<48} {leg.rate:>10,.0f} ev/s "
                           f"{leg.cpu_us:6.2f} µs/ev {leg.peak_rss_kib / 1024:5.0f} MiB",

@@ -5,7 +5,8 @@ Two backends implement them: :mod:`flume_kafka._confluent` (librdkafka through
 :mod:`flume_kafka._kafka_python` (pure Python). The components never touch a library's
 objects: they send batches of :data:`OutRecord` and poll lists of :data:`Record`, plain
 tuples built in one pass over what the library returned (no per-record objects beyond
-the tuple).
+the tuple); a source polls Flume events straight into its batch
+(:meth:`Consumer.poll_batch`), built in that same pass.
 
 Group membership is reported through :class:`Listener`, whose callbacks run inside
 :meth:`Consumer.poll` (both libraries serve rebalances from the polling thread).
@@ -14,9 +15,12 @@ Group membership is reported through :class:`Listener`, whose callbacks run insi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from flume_sdk import FlumeError
+
+if TYPE_CHECKING:
+    from flume_kafka._source_batch import EventForm, SourceBatch
 
 __all__ = [
     "TP",
@@ -82,6 +86,16 @@ class Consumer(Protocol):
 
     def poll(self, timeout: float, max_records: int) -> list[Record]:
         """Up to ``max_records`` records, waiting at most ``timeout`` seconds for the first."""
+
+    def poll_batch(self, timeout: float, max_records: int, form: EventForm,
+                   batch: SourceBatch) -> None:
+        """As :meth:`poll`, but append each record to ``batch`` as the event ``form`` makes
+        of it, in the same pass that reads it from the library (a source's poll).
+
+        Raises:
+            ValueError: a value is not the Flume Avro event ``form`` expects; nothing of this
+                poll was added.
+        """
 
     def assignment(self) -> set[TP]:
         """The partitions this member holds now."""

@@ -28,11 +28,13 @@ from typing import TYPE_CHECKING, Any
 
 from flume_kafka._backend import TP, KafkaClientError, Listener, OutRecord, Record
 from flume_kafka._jaas import JAAS_KEY, sasl_options
+from flume_sdk import Event
 
 if TYPE_CHECKING:
     from confluent_kafka import KafkaError, Message, TopicPartition
 
     from flume_kafka._clients import ClientKind
+    from flume_kafka._source_batch import EventForm, SourceBatch
 
 __all__ = [
     "CONSUMER_DEFAULTS",
@@ -379,17 +381,43 @@ class ConfluentConsumer:
 
     def poll(self, timeout: float, max_records: int) -> list[Record]:
         """As kafka-python's ``poll``: return as soon as any record is there."""
-        consume = self._consumer.consume
-        messages = consume(max_records, 0)
-        if not messages and timeout > 0:
-            messages = consume(1, timeout)
-            if messages and max_records > 1:
-                messages += consume(max_records - 1, 0)
+        messages = self._consume(timeout, max_records)
         records = [(m.topic(), m.partition(), m.offset(), m.timestamp()[1], m.key(), m.value(),
                     m.headers()) for m in messages if m.error() is None]
         if len(records) != len(messages):
             self._errors(messages)
         return records  # type: ignore[return-value]
+
+    def poll_batch(self, timeout: float, max_records: int, form: EventForm,
+                   batch: SourceBatch) -> None:
+        """As :meth:`poll`, building each message's event as it is read (see :func:`_fill`)."""
+        messages = self._consume(timeout, max_records)
+        if not messages:
+            return
+        with batch.appending():
+            if form.templated:
+                errors = _fill(messages, form, batch)
+            else:  # Avro values: decoding dominates, the general path is as fast
+                batch.add_records(self._records(messages), form)
+                errors = [m for m in messages if m.error() is not None]
+            if errors:
+                self._errors(errors)
+
+    @staticmethod
+    def _records(messages: list[Message]) -> list[Record]:
+        return [(m.topic(), m.partition(), m.offset(), m.timestamp()[1], m.key(),  # type: ignore[misc]
+                 m.value(), m.headers()) for m in messages if m.error() is None]
+
+    def _consume(self, timeout: float, max_records: int) -> list[Message]:
+        """What is queued (up to ``max_records``); if nothing is, wait up to ``timeout`` for
+        the first message, then take what is queued behind it."""
+        consume = self._consumer.consume
+        messages: list[Message] = consume(max_records, 0)
+        if not messages and timeout > 0:
+            messages = consume(1, timeout)
+            if messages and max_records > 1:
+                messages += consume(max_records - 1, 0)
+        return messages
 
     def _errors(self, messages: list[Message]) -> None:
         for message in messages:
@@ -458,3 +486,53 @@ class ConfluentConsumer:
         if self._listener is not None:
             self._listener.lost([(p.topic, p.partition) for p in partitions])
         consumer.unassign()
+
+
+def _fill(messages: list[Message], form: EventForm, batch: SourceBatch) -> list[Message]:
+    """Append the event of each good message to ``batch`` in one pass (``form.templated``);
+    return the messages that carry an error instead.
+
+    This is a source's per-record work, so it reads each field once, with no call per message
+    beyond librdkafka's accessors and the event: the headers a run of messages of one
+    partition and one millisecond share are built once (:meth:`EventForm.template`) and
+    copied; a message with Kafka headers takes :meth:`EventForm.event`. An event is made
+    by setting its two fields on a new instance, the object ``Event(body, headers)`` makes
+    (a test holds them equal) without the Python call of its ``__init__`` (~50 ns of the
+    ~420 ns a message costs here).
+    """
+    events, offsets, runs = batch.events, batch.offsets, batch.runs
+    add_event, add_offset = events.append, offsets.append
+    event_of, now = form.event, form.now()
+    new_event = object.__new__  # Event(body, headers) without its __init__'s Python call
+    errors: list[Message] = []
+    run_topic: str | None = None
+    run_partition: int | None = None
+    last_timestamp: int | None = None
+    stamp, template = now, {}
+    for m in messages:
+        if m.error() is not None:
+            errors.append(m)
+            continue
+        topic, partition, timestamp = m.topic(), m.partition(), m.timestamp()[1]
+        if timestamp != last_timestamp or partition != run_partition or topic != run_topic:
+            if partition != run_partition or topic != run_topic:
+                run_topic, run_partition = topic, partition
+                runs.append(((topic, partition), len(events)))  # type: ignore[arg-type]
+            last_timestamp = timestamp
+            stamp = str(timestamp) if timestamp >= 0 else now
+            template = form.template(topic, partition, stamp)  # type: ignore[arg-type]
+        offset = m.offset()
+        headers = template.copy()
+        headers["offset"] = str(offset)
+        key = m.key()
+        if key is not None:
+            headers["key"] = key.decode("utf-8", "replace")
+        kafka_headers = m.headers()
+        if kafka_headers is None:
+            event = new_event(Event)
+            event.body, event.headers = m.value() or b"", headers
+            add_event(event)
+        else:
+            add_event(event_of(headers, m.value(), kafka_headers, stamp))  # type: ignore[arg-type]
+        add_offset(offset)  # type: ignore[arg-type]
+    return errors

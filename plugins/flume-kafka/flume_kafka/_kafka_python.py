@@ -22,6 +22,7 @@ from flume_kafka._jaas import JAAS_KEY, sasl_options
 
 if TYPE_CHECKING:
     from flume_kafka._clients import ClientKind
+    from flume_kafka._source_batch import EventForm, SourceBatch
 
 __all__ = [
     "CONSUMER_DEFAULTS",
@@ -183,6 +184,10 @@ class KafkaPythonConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
         return [(r.topic, r.partition, r.offset, -1 if r.timestamp is None else r.timestamp,
                  r.key, r.value, r.headers)
                 for records in polled.values() for r in records]
+
+    def poll_batch(self, timeout: float, max_records: int, form: EventForm,
+                   batch: SourceBatch) -> None:
+        batch.add_records(self.poll(timeout, max_records), form)
 
     def assignment(self) -> set[TP]:
         return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}

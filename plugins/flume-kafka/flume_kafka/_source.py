@@ -20,20 +20,19 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 import attrs
 
-from flume_kafka._backend import TP, Consumer, KafkaClientError, Record
+from flume_kafka._backend import TP, Consumer, KafkaClientError, Listener, Record
 from flume_kafka._clients import CLIENTS, client_config, client_problems, default_client
 from flume_kafka._deprecated import SOURCE_KEYS, DeprecatedKeys
-from flume_kafka._format import decode_avro_event
 from flume_kafka._group import GroupMember
+from flume_kafka._source_batch import EventForm, SourceBatch
 from flume_sdk import (
     SYSTEM_CLOCK,
     Clock,
-    Event,
     PollableSource,
     Status,
     at_least,
@@ -96,32 +95,6 @@ class KafkaSourceSettings:
         return found
 
 
-class _Batch:
-    """Records polled for one ``process()``: events, first offsets (seek-back), next offsets."""
-
-    def __init__(self, items: list[tuple[TP, int, Event]] | None = None) -> None:
-        self.items: list[tuple[TP, int, Event]] = items if items is not None else []
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def drop(self, partitions: Iterable[TP]) -> dict[TP, int]:
-        """Remove the records of ``partitions``; return the first offset dropped of each."""
-        gone = set(partitions)
-        first = {tp: offset for tp, offset, _ in reversed(self.items) if tp in gone}
-        self.items = [item for item in self.items if item[0] not in gone]
-        return first
-
-    def first_offsets(self) -> dict[TP, int]:
-        first: dict[TP, int] = {}
-        for tp, offset, _ in self.items:
-            first.setdefault(tp, offset)
-        return first
-
-    def next_offsets(self) -> dict[TP, int]:
-        return {tp: offset + 1 for tp, offset, _ in self.items}
-
-
 class KafkaSource(DeprecatedKeys, PollableSource):
     """Consumes ``kafka.topics`` in group ``kafka.consumer.group.id`` (default ``flume``)."""
 
@@ -139,9 +112,14 @@ class KafkaSource(DeprecatedKeys, PollableSource):
         self._config = client_config(self.settings.client.lower(), "consumer", consumer,
                                      self.settings.bootstrap_servers)
         self._consumer: Consumer | None = None
-        self._batch = _Batch()
+        self._batch = SourceBatch()
         self._group = _Revocations(self._batch, self._config.session_timeout)
-        self._from_kafka_header = {kafka: flume for flume, kafka in self.settings.header_map.items()}
+        settings = self.settings
+        self._form = EventForm(
+            topic_header=settings.topic_header if settings.set_topic_header else None,
+            timestamp_header=settings.timestamp_header, avro=settings.use_flume_event_format,
+            from_kafka_header={kafka: flume for flume, kafka in settings.header_map.items()},
+            clock=self.clock)
 
     @property
     def group_id(self) -> str:
@@ -171,13 +149,13 @@ class KafkaSource(DeprecatedKeys, PollableSource):
     def process(self) -> Status:
         """Poll one batch, commit it to the channel, then commit its offsets."""
         consumer = self._connected()
-        self._batch.items.clear()
-        self._fill(consumer)
         batch = self._batch
+        batch.clear()
+        self._fill(consumer)
         if not batch:
             self.counter.incr("KafkaEmptyCount")
             return Status.BACKOFF
-        events = [event for _, _, event in batch.items]
+        events = batch.events
         delivered = self.deliver(events)
         if not delivered:
             # the channel committed the first ``accepted`` events (in transaction-sized
@@ -185,8 +163,7 @@ class KafkaSource(DeprecatedKeys, PollableSource):
             log.warning("source %r: channel refused %d of %d event(s), re-reading them later: "
                         "%s", self.name, len(events) - delivered.accepted, len(events),
                         delivered.error)
-            done, rest = _Batch(batch.items[:delivered.accepted]), _Batch(
-                batch.items[delivered.accepted:])
+            done, rest = batch.split(delivered.accepted)
             if done:
                 self._commit(consumer, done.next_offsets())
             self._seek_back(consumer, rest.first_offsets())
@@ -197,56 +174,10 @@ class KafkaSource(DeprecatedKeys, PollableSource):
     def _fill(self, consumer: Consumer) -> None:
         began = time.monotonic()
         size, batch = self.settings.batch_size, self._batch
-
-        def add(records: list[Record]) -> None:
-            batch.items.extend(self._items(records))  # drop() replaces items
-
-        self._group.poll(consumer, self.settings.batch_duration_millis / 1000,
-                         lambda: size - len(batch), add)
+        self._group.poll(_Filling(consumer, self._form, batch),
+                         self.settings.batch_duration_millis / 1000, lambda: size - len(batch),
+                         _nothing)
         self.counter.incr("KafkaEventGetTimer", int((time.monotonic() - began) * 1000))
-
-    def _items(self, records: list[Record]) -> list[tuple[TP, int, Event]]:
-        """``(partition, offset, event)`` for each record, with the headers Flume adds.
-
-        Headers already on the event (Avro format, mapped Kafka headers) are never
-        overwritten, except ``timestampHeader``.
-        """
-        settings = self.settings
-        avro, mapped = settings.use_flume_event_format, bool(self._from_kafka_header)
-        topic_header = settings.topic_header if settings.set_topic_header else None
-        stamp_header = settings.timestamp_header
-        now = str(int(self.clock.time() * 1000))
-        last_timestamp, stamp = None, now  # a batch's records mostly share their millisecond
-        items: list[tuple[TP, int, Event]] = []
-        append = items.append
-        for topic, partition, offset, timestamp, key, value, kafka_headers in records:
-            if timestamp != last_timestamp:
-                last_timestamp, stamp = timestamp, str(timestamp) if timestamp >= 0 else now
-            headers = {"timestamp": stamp, "partition": str(partition), "offset": str(offset)}
-            if key is not None:
-                headers["key"] = key.decode("utf-8", "replace")
-            if topic_header is not None:
-                headers[topic_header] = topic
-            if avro or mapped or kafka_headers:
-                event = decode_avro_event(value or b"") if avro else Event(value or b"", {})
-                self._add_kafka_headers(kafka_headers, event.headers, avro)
-                event.headers = headers | event.headers
-            else:
-                event = Event(value or b"", headers)
-            if stamp_header:
-                event.headers[stamp_header] = stamp
-            append(((topic, partition), offset, event))
-        return items
-
-    def _add_kafka_headers(self, record_headers: Iterable[tuple[str, bytes | None]] | None,
-                           headers: dict[str, str], avro: bool) -> None:
-        """The Kafka record headers named by ``header.*`` under their Flume names; without
-        ``header.*`` keys, every Kafka header of a plain (non-Avro) record."""
-        mapping = self._from_kafka_header
-        for kafka_name, value in record_headers or ():
-            flume_name = mapping.get(kafka_name) if mapping else (None if avro else kafka_name)
-            if flume_name is not None:
-                headers[flume_name] = (value or b"").decode("utf-8", "replace")
 
     def _seek_back(self, consumer: Consumer, first: dict[TP, int]) -> None:
         """Read ``first`` again; if the library cannot seek, leave the group without
@@ -271,10 +202,47 @@ class KafkaSource(DeprecatedKeys, PollableSource):
             self.counter.incr("KafkaCommitTimer", int((time.monotonic() - began) * 1000))
 
 
+def _nothing(_records: list[Record]) -> None:
+    """:class:`_Filling` polls into the batch itself: the group has nothing to add."""
+
+
+class _Filling:
+    """The consumer as :meth:`GroupMember.poll` sees it while a source fills a batch: each
+    poll appends the events of what it read to the batch (``poll_batch``) and hands the
+    group no records; the group keeps polling while ``room()`` says the batch has room.
+    The rest of :class:`~flume_kafka._backend.Consumer` is the consumer's own."""
+
+    def __init__(self, consumer: Consumer, form: EventForm, batch: SourceBatch) -> None:
+        self._consumer, self._form, self._batch = consumer, form, batch
+
+    def subscribe(self, topics: list[str], pattern: str | None, listener: Listener) -> None:
+        self._consumer.subscribe(topics, pattern, listener)
+
+    def poll(self, timeout: float, max_records: int) -> list[Record]:
+        self._consumer.poll_batch(timeout, max_records, self._form, self._batch)
+        return []
+
+    def poll_batch(self, timeout: float, max_records: int, form: EventForm,
+                   batch: SourceBatch) -> None:
+        self._consumer.poll_batch(timeout, max_records, form, batch)
+
+    def assignment(self) -> set[TP]:
+        return self._consumer.assignment()
+
+    def seek(self, offsets: Mapping[TP, int]) -> None:
+        self._consumer.seek(offsets)
+
+    def commit(self, offsets: Mapping[TP, int], timeout: float) -> None:
+        self._consumer.commit(offsets, timeout)
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
 class _Revocations(GroupMember):
     """Drops records of revoked partitions from the batch being filled."""
 
-    def __init__(self, batch: _Batch, session_timeout: float) -> None:
+    def __init__(self, batch: SourceBatch, session_timeout: float) -> None:
         super().__init__(session_timeout)
         self._batch = batch
 
