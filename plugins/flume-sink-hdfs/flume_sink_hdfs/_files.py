@@ -98,10 +98,11 @@ class Files:
         """
         fmt = file.fmt
         assert fmt is not None
-        payload = (fmt.header() if file.written == 0 else b"") + fmt.encode(events)
+        head = fmt.header() if file.written == 0 else b""
+        payload = fmt.encode(events)
         file.events += len(events)
-        file.body_bytes += sum(len(e.body) for e in events)
-        return payload
+        file.body_bytes += sum([len(event.body) for event in events])
+        return head + payload if head else payload  # no copy of the batch when no header
 
     def put(self, file: OpenFile, payload: bytes, now: float,
             crash: CrashSwitch | None = None) -> None:

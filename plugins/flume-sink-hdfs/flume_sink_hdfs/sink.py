@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import collections
 import getpass
-import hashlib
 import logging
 import os
 import threading
@@ -64,6 +63,7 @@ from flume_sink_hdfs._filesystem import (
     LocalFileSystem,
     WebHdfsFileSystem,
 )
+from flume_sink_hdfs._fingerprint import fingerprint, matches
 from flume_sink_hdfs._formats import (
     CompressedStreamFormat,
     DataStreamFormat,
@@ -230,22 +230,6 @@ def _template(s: HdfsSinkSettings, template: str, clock: Clock = SYSTEM_CLOCK) -
     return EscapeTemplate(template=template, time_zone=s.time_zone or None, round=s.round,
                           round_value=s.round_value, round_unit=s.round_unit,
                           use_local_timestamp=s.use_local_timestamp, clock=clock)
-
-
-def fingerprint(events: Sequence[Event]) -> str:
-    """A hash of the events' bodies and headers, in order: what identifies a redelivery."""
-    parts: list[bytes] = []
-    add = parts.append
-    for event in events:
-        body = event.body
-        add(b"%d\0" % len(body))
-        add(body)
-        if event.headers:
-            for key, value in sorted(event.headers.items()):
-                k, v = key.encode(), value.encode()
-                add(b"\0%d\0%s\0%d\0%s" % (len(k), k, len(v), v))
-        add(b"\1")
-    return hashlib.blake2b(b"".join(parts), digest_size=16).hexdigest()
 
 
 _Plan = list[tuple[OpenFile, bytes]]
@@ -496,7 +480,7 @@ class HdfsEventSink(BatchSink):
         if expect is None:
             return 0
         if len(events) >= expect.count and \
-                fingerprint(events[:expect.count]) == expect.fingerprint:
+                matches(events[:expect.count], expect.fingerprint):
             log.info("hdfs sink %r: the first %d events taken after the restart were written "
                      "before the crash; committing them without writing them again", self.name,
                      expect.count)

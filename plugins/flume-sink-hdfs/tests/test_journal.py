@@ -114,3 +114,13 @@ def test_fingerprint_tells_apart_bodies_headers_and_order() -> None:
               [Event(b"a"), Event(b"b")], [Event(b"ab", {"k": "1"})],
               [Event(b"a", {"k": "1"}), Event(b"b"), Event(b"")]]
     assert len({fingerprint(base), *(fingerprint(o) for o in others)}) == 1 + len(others)
+
+
+def test_a_fingerprint_journaled_by_the_earlier_version_still_matches_its_redelivery() -> None:
+    from flume_sink_hdfs._fingerprint import _fingerprint_v1, fingerprint, matches
+
+    batch = [Event(b"a", {"k": "1", "j": "\u00e9"}), Event(b"b")]
+    assert matches(batch, fingerprint(batch))
+    assert matches(batch, _fingerprint_v1(batch))  # a journal written before the upgrade
+    assert not matches(batch[:1], _fingerprint_v1(batch))
+    assert not matches([Event(b"a", {"k": "1"}), Event(b"b")], fingerprint(batch))
