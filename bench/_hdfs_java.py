@@ -8,6 +8,10 @@ last close (process start excluded), so the rows compare like with like:
   serializer's newline), drained by the hdfs sink's ``process()`` loop on the
   native path; ``rollCount`` 100,000; ``hdfs.syncMode`` hflush (= hsync, see
   the plugin README). CPU is the whole process's (producer included).
+- ``raw hdfs-native client, hsync``: :func:`child_raw` — the client our sink
+  uses, with nothing of ours around it: one ``write`` of a ready 1000- or
+  10000-line buffer and one ``hsync`` per batch, files of 100,000 lines closed in
+  the background. The ceiling for our sink on this client.
 - ``Java DFSOutputStream hflush`` / ``hsync``: ``HdfsWriterBench.java`` (testkit),
   ``FileSystem.create``, one ``write`` per 200-byte line, ``hflush()`` or
   ``hsync()`` per batch, a new file every 100,000 lines.
@@ -35,7 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["child_sink", "compare_with_java"]
+__all__ = ["child_raw", "child_sink", "compare_with_java"]
 
 LINE = 200
 PER_FILE = 100_000
@@ -107,6 +111,45 @@ def child_sink(spec_json: str) -> None:
     channel.stop()
     print(json.dumps({"events": done, "seconds": wall, "cpu_seconds": cpu,
                       "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+
+
+def child_raw(spec_json: str) -> None:
+    """The raw ``hdfs-native`` client as :func:`_raw_run` asked: one ``write`` of a ready
+    batch buffer and one ``hsync`` per batch, a new file every ``PER_FILE`` lines, each
+    full file closed on a background thread (as our sink does; ``close`` waits ~500 ms
+    in the client); timed to the last close. Prints one JSON line."""
+    import hdfs_native
+
+    spec = json.loads(spec_json)
+    batch, total = int(spec["batch"]), int(spec["events"])
+    client = hdfs_native.Client(spec["namenode"])
+    options = hdfs_native.WriteOptions(overwrite=False, create_parent=True)
+    buffer = (b"x" * (LINE - 1) + b"\n") * batch
+    closers: list[threading.Thread] = []
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    written, writer = 0, None
+    while written < total:
+        if written % PER_FILE == 0:
+            if writer is not None:
+                closers.append(threading.Thread(target=writer.close))
+                closers[-1].start()
+            writer = client.create(f"{spec['path']}/raw.{written // PER_FILE}", options)
+        writer.write(buffer)
+        writer.hsync()
+        written += batch
+    if writer is not None:
+        writer.close()
+    for closer in closers:
+        closer.join()
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    print(json.dumps({"events": written, "seconds": wall, "cpu_seconds": cpu,
+                      "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+
+
+def _raw_run(cluster: Any, path: str, batch: int, events: int) -> dict[str, float]:
+    spec = {"namenode": cluster.namenode_uri, "path": path, "batch": batch, "events": events}
+    argv = [sys.executable, str(_HERE / "bench_hdfs.py"), "--child-raw", json.dumps(spec)]
+    return _measure(argv, {"HADOOP_USER_NAME": "root"})
 
 
 def _our_run(cluster: Any, root: Path, path: str, batch: int, events: int,
@@ -242,6 +285,7 @@ def compare_with_java(cluster: Any, root: Path, *, events: int, rounds: int,
         "Java DFSOutputStream hsync": lambda p, b: _java_run(java, cluster, p, b, events,
                                                              "hsync"),
         "our sink hdfs:// (hdfs-native)": lambda p, b: _our_run(cluster, root, p, b, events),
+        "raw hdfs-native client, hsync": lambda p, b: _raw_run(cluster, p, b, events),
         "whole agent: taildir->file ch->hdfs": lambda p, b: _agent_run(cluster, root, p, b,
                                                                         agent_events),
     }

@@ -164,6 +164,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--webhdfs-events", type=int, default=20_000,
                         help="events per run over webhdfs:// (0: skip)")
     parser.add_argument("--child-sink", help=argparse.SUPPRESS)
+    parser.add_argument("--child-raw", help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-hdfs", action="store_true")
     parser.add_argument("--no-file", action="store_true", help="skip the file:// rows")
@@ -172,6 +173,11 @@ def main(argv: list[str] | None = None) -> None:
         from _hdfs_java import child_sink
 
         child_sink(args.child_sink)
+        return
+    if args.child_raw:
+        from _hdfs_java import child_raw
+
+        child_raw(args.child_raw)
         return
     with tempfile.TemporaryDirectory(prefix="bench-hdfs-") as tmp:
         root = Path(tmp)

@@ -100,6 +100,10 @@ class Consumer(Protocol):
     def assignment(self) -> set[TP]:
         """The partitions this member holds now."""
 
+    def behind(self, timeout: float) -> bool:
+        """Whether an assigned partition has records past this member's position (asks the
+        broker for the end offsets; True when that cannot be known within ``timeout``)."""
+
     def seek(self, offsets: Mapping[TP, int]) -> None:
         """Read each assigned partition of ``offsets`` again from that offset (others are
         ignored).

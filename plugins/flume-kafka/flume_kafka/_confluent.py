@@ -432,6 +432,25 @@ class ConfluentConsumer:
     def assignment(self) -> set[TP]:
         return {(p.topic, p.partition) for p in self._consumer.assignment()}
 
+    def behind(self, timeout: float) -> bool:
+        from confluent_kafka import KafkaException, TopicPartition
+
+        consumer = self._consumer
+        try:
+            for part in consumer.position(consumer.assignment()):
+                tp = TopicPartition(part.topic, part.partition)
+                low, high = consumer.get_watermark_offsets(tp, timeout=timeout)
+                position = part.offset
+                if position < 0:  # nothing fetched yet: the group's committed offset, if any
+                    committed = consumer.committed([tp], timeout=timeout)[0].offset
+                    position = committed if committed >= 0 else low
+                if position < high:
+                    return True
+        except KafkaException as exc:
+            log.debug("librdkafka: end offsets or position unknown: %s", exc.args[0].str())
+            return True
+        return False
+
     def seek(self, offsets: Mapping[TP, int]) -> None:
         """Raises :class:`KafkaClientError` if librdkafka cannot seek (a partition that is not
         being fetched yet): the caller must then not read on from where it is."""

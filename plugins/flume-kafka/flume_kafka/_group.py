@@ -63,7 +63,11 @@ class GroupMember:
              add: Callable[[list[Record]], None]) -> None:
         """Poll into ``add`` until ``room()`` is 0 or ``wait`` seconds passed; while the group
         is (re-)joining, keep polling up to ``join_wait`` (or until :meth:`wake`); a join
-        that completes starts ``wait`` afresh, so the new assignment gets a full poll.
+        that completes starts ``wait`` afresh, so the new assignment gets a full poll, and
+        polling goes on (up to ``join_wait``) while the new assignment has records behind its
+        position that have not arrived yet: the first fetch after a join (committed offsets,
+        then a fetch) can take longer than ``wait`` on a loaded machine, and an empty result
+        must mean an empty topic.
 
         Deadlines are real time: ``poll()`` blocks for real even under a fake clock.
         """
@@ -71,17 +75,22 @@ class GroupMember:
         deadline = now + wait
         join_deadline = max(deadline, now + self.join_wait)
         wakes, was_joined = self._wakes, self.joined
+        fresh = False  # a join completed in this poll and nothing came since
         while (wanted := room()) > 0 and wakes == self._wakes:
             joined, now = self.joined, time.monotonic()
             if joined and not was_joined:
-                deadline = max(deadline, now + wait)
+                deadline, fresh = max(deadline, now + wait), True
             was_joined = joined
             remaining = (deadline if joined else join_deadline) - now
             if remaining <= 0:
-                break
+                if not (fresh and now < join_deadline and consumer.behind(join_deadline - now)):
+                    break
+                deadline = min(join_deadline, now + wait)
+                continue
             records = consumer.poll(remaining if joined else min(remaining, _JOIN_SLICE), wanted)
             if records:
                 add(records)
+                fresh = False
 
     # -- Listener (called inside consumer.poll) -----------------------------------------------
 

@@ -12,6 +12,7 @@ know are configuration errors (with a close match), except the Java
 from __future__ import annotations
 
 import difflib
+import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,8 @@ __all__ = [
     "options",
     "translate",
 ]
+
+log = logging.getLogger("flume_kafka.kafka_python")
 
 #: Our consumer defaults where kafka-python's differ from what a Flume component needs.
 CONSUMER_DEFAULTS: dict[str, Any] = {
@@ -191,6 +194,19 @@ class KafkaPythonConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
 
     def assignment(self) -> set[TP]:
         return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+
+    def behind(self, timeout: float) -> bool:
+        assigned = list(self._consumer.assignment())
+        if not assigned:
+            return False
+        timeout_ms = max(1, int(timeout * 1000))
+        try:
+            ends = self._consumer.end_offsets(assigned, timeout_ms=timeout_ms)
+            return any(self._consumer.position(tp, timeout_ms=timeout_ms) < ends[tp]
+                       for tp in assigned)
+        except Exception as exc:  # unknown means "maybe": keep polling, bounded by the caller
+            log.debug("kafka-python: end offsets or position unknown: %s", exc)
+            return True
 
     def seek(self, offsets: Mapping[TP, int]) -> None:
         from kafka import TopicPartition

@@ -3,9 +3,14 @@
 ``FLUME_HDFS_SINK_CRASH_AT=<point>[:<n>]`` makes the process SIGKILL itself the
 ``n``-th time (default the first) the sink reaches ``<point>``:
 
-- ``before-append``: the batch is journaled, nothing of it written;
-- ``mid-append``: half of the batch's first write is durable (a torn append);
-- ``after-append``: every byte of the batch is durable, the channel not committed;
+- ``before-append``: nothing of the batch is written or journaled;
+- ``mid-append``: the batch is journaled and half of its first write is durable
+  (a torn append);
+- ``unjournaled-append``: every byte of the batch is durable but its journal
+  record was not written (the record is written while the writes are in
+  flight, so either may finish first);
+- ``after-append``: every byte of the batch and its record are durable, the
+  channel not committed;
 - ``after-commit``: the channel committed, the journal does not know yet.
 """
 
@@ -17,7 +22,8 @@ import signal
 __all__ = ["CRASH_POINTS", "ENV", "CrashSwitch"]
 
 ENV = "FLUME_HDFS_SINK_CRASH_AT"
-CRASH_POINTS = ("before-append", "mid-append", "after-append", "after-commit")
+CRASH_POINTS = ("before-append", "mid-append", "unjournaled-append", "after-append",
+                "after-commit")
 
 
 class CrashSwitch:

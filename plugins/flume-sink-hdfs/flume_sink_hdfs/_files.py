@@ -12,7 +12,7 @@ it done in the journal.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -94,34 +94,40 @@ class Files:
         """The bytes ``events`` append to ``file`` (with the header if it is new).
 
         Counts the events and body bytes at once (a failed batch restores them
-        with :meth:`cut_back`); ``written`` grows only in :meth:`put`.
+        with :meth:`cut_back`); ``written`` grows only once :meth:`start_put`'s write is over.
         """
         fmt = file.fmt
         assert fmt is not None
-        payload = (fmt.header() if file.written == 0 else b"") + fmt.encode(events)
+        head = fmt.header() if file.written == 0 else b""
+        payload = fmt.encode(events)
         file.events += len(events)
-        file.body_bytes += sum(len(e.body) for e in events)
-        return payload
+        file.body_bytes += sum([len(event.body) for event in events])
+        return head + payload if head else payload  # no copy of the batch when no header
 
-    def put(self, file: OpenFile, payload: bytes, now: float,
-            crash: CrashSwitch | None = None) -> None:
-        """Append ``payload`` durably (creating the file on its first write)."""
-        first = file.written == 0
-        write = self.fs.create if first else self.fs.append
-        try:
-            if crash is not None and crash.armed("mid-append"):
-                write(file.entry.in_use, payload[:len(payload) // 2])
-                crash.crash()
-            write(file.entry.in_use, payload)
-        except BaseException:
-            file.suspect = True
-            raise
-        file.written += len(payload)
-        file.last_write = now
+    def start_put(self, file: OpenFile, payload: bytes, now: float) -> Callable[[], None]:
+        """Start appending ``payload`` durably (creating the file on its first write).
 
-    def write(self, file: OpenFile, events: Sequence[Event], now: float) -> None:
-        """Append ``events`` durably (creating the file on its first write)."""
-        self.put(file, self.encode(file, events), now)
+        Returns:
+            The call that waits for the write and then counts it in ``written``;
+            it raises what the write raised (the file is then suspect).
+        """
+        wait = self.fs.start_write(file.entry.in_use, payload, create=file.written == 0)
+
+        def done() -> None:
+            try:
+                wait()
+            except BaseException:
+                file.suspect = True
+                raise
+            file.written += len(payload)
+            file.last_write = now
+        return done
+
+    def put_torn(self, file: OpenFile, payload: bytes, crash: CrashSwitch) -> None:
+        """For the kill -9 tests: make half of ``payload`` durable, then crash."""
+        write = self.fs.create if file.written == 0 else self.fs.append
+        write(file.entry.in_use, payload[:len(payload) // 2])
+        crash.crash()
 
     def reconcile(self, file: OpenFile) -> bool:
         """Make a suspect file's length equal ``written``; False if it must be abandoned.
@@ -239,6 +245,7 @@ class Files:
         if file.trailer is None:
             file.trailer = file.fmt.trailer() if file.fmt is not None else b""
         if file.trailer:
+            self.journal.ended({file.entry.in_use: file.written + len(file.trailer)})
             self.fs.append(file.entry.in_use, file.trailer)
             file.written += len(file.trailer)
             file.trailer = b""
@@ -256,11 +263,21 @@ class Files:
         raise FileSystemError(msg, operation="rename", path=src)
 
     def orphan(self, entry: OpenFileEntry, now: float) -> OpenFile:
-        """An orphan of an earlier run, to be finished as it is on the filesystem.
+        """An orphan of an earlier run, to be finished as it is on the filesystem, less
+        any bytes beyond its journaled end (a batch written but never committed).
 
         Raises:
             FileSystemError: its length cannot be read.
         """
-        size = self.fs.size(entry.in_use)
-        file = OpenFile(entry, None, now, now, written=size or 0, trailer=b"")
-        return file
+        path = entry.in_use
+        size = self.fs.size(path)
+        end = self.journal.state.ends.get(path)
+        if size is not None and end is not None and size > end:
+            log.info("cutting %s back to its journaled %d bytes (%d bytes of a batch that "
+                     "was written but never committed)", path, end, size - end)
+            if end == 0:
+                self.fs.delete(path)
+                size = None
+            elif self._cut(path, end):
+                size = end
+        return OpenFile(entry, None, now, now, written=size or 0, trailer=b"")

@@ -405,15 +405,32 @@ class BoundedFileSystem:
         self._pool = cf.ThreadPoolExecutor(max_workers=threads, thread_name_prefix=name)
 
     def _run(self, operation: str, path: str, fn: Callable[..., T], *args: Any) -> T:
+        return self._start(operation, path, fn, *args)()
+
+    def _start(self, operation: str, path: str, fn: Callable[..., T],
+               *args: Any) -> Callable[[], T]:
+        """Submit ``fn(*args)``; the returned wait gives its result within ``timeout``
+        seconds of the submission (else :class:`FileSystemTimeoutError`)."""
         future = self._pool.submit(fn, *args)
-        try:
-            return future.result(timeout=self.timeout)
-        except cf.TimeoutError:
-            future.cancel()
-            msg = (f"{operation} {path} on {self.description} did not finish within "
-                   f"hdfs.callTimeout ({self.timeout:g} s); the events stay in the channel")
-            raise FileSystemTimeoutError(msg, operation=operation, path=path,
-                                         user=self.user) from None
+        deadline = time.monotonic() + self.timeout
+
+        def wait() -> T:
+            try:
+                return future.result(timeout=max(deadline - time.monotonic(), 0.0))
+            except cf.TimeoutError:
+                future.cancel()
+                msg = (f"{operation} {path} on {self.description} did not finish within "
+                       f"hdfs.callTimeout ({self.timeout:g} s); the events stay in the channel")
+                raise FileSystemTimeoutError(msg, operation=operation, path=path,
+                                             user=self.user) from None
+        return wait
+
+    def start_write(self, path: str, data: bytes, *, create: bool) -> Callable[[], None]:
+        """Start a create (``create``) or an append of ``data``; the returned call waits
+        for it (within ``hdfs.callTimeout`` of now) and raises what it raised."""
+        if create:
+            return self._start("create", path, self.inner.create, path, data)
+        return self._start("append", path, self.inner.append, path, data)
 
     def create(self, path: str, data: bytes) -> None:
         self._run("create", path, self.inner.create, path, data)

@@ -70,7 +70,7 @@ class DataStreamFormat:
         return self._buffer.take()
 
     def encode(self, events: Sequence[Event]) -> bytes:
-        self._serializer.write_batch(list(events))
+        self._serializer.write_batch(events if isinstance(events, list) else list(events))
         self._serializer.flush()
         return self._buffer.take()
 

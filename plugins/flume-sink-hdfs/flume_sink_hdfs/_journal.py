@@ -2,11 +2,17 @@
 
 One append-only file per writer id in ``hdfs.stateDir``, one record a line:
 
-- ``open <in-use> <final>``: fsync-ed before the file is created;
+- ``open <in-use> <final>``: fsync-ed before the file is created, with
+  ``end <in-use> 0``;
 - ``done <in-use>``: after it was renamed or deleted;
-- ``batch {json}``: fsync-ed before a batch's first byte is written: how many
-  events, their fingerprint, and for every file the batch writes to, the
-  offset it starts at and the byte length it appends;
+- ``batch {json}``: how many events, their fingerprint, and for every file the
+  batch writes to, the offset it starts at and the byte length it appends;
+  written while the batch's writes are in flight and fsync-ed before the
+  channel commits;
+- ``end <in-use> <length>``: a file's bytes up to ``length`` are accounted
+  for: written when a failed batch was cut back, before a trailer is appended,
+  and for every open file when the journal is rewritten;
+- ``drop``: the batch in flight failed and was cut back (with ``end`` records);
 - ``commit``: the channel committed the batch (or the expected redelivery);
 - ``expect {json}``: after a restart, the batch in flight at the crash was found
   complete in its files; its redelivery (same count, same fingerprint) is
@@ -14,7 +20,12 @@ One append-only file per writer id in ``hdfs.stateDir``, one record a line:
 
 At start every ``open`` without its ``done`` is an orphan of this sink, whatever
 directory its time bucket put it in, and a ``batch`` or ``expect`` without a
-later ``commit`` is what the sink must settle before it writes. The journal is
+later ``commit`` is what the sink must settle before it writes. Each open file's
+*end* is the length its ``end`` and ``batch`` records reach: a batch's bytes can
+reach the file before its record is durable (the record is written beside the
+writes), and such a batch was never committed, so an orphan's bytes beyond its
+end are cut before it is finished. (A journal written before ``end`` records
+existed gives no end: its orphans are finished as they are.) The journal is
 rewritten with only what is still live (temp file, fsync, rename) whenever it
 has grown past twice its size after the last rewrite (at least
 ``compact_bytes``), so it stays bounded however long the sink runs. A lock file
@@ -88,6 +99,7 @@ class JournalState:
     open: dict[str, OpenFileEntry] = attrs.Factory(dict)
     pending: BatchRecord | None = None
     expect: Expectation | None = None
+    ends: dict[str, int] = attrs.Factory(dict)
 
 
 def safe_writer_id(text: str) -> str:
@@ -138,22 +150,43 @@ class Journal:
             text = ""
         self.state = _replay(text)
         self._handle = open(self.path, "ab")  # noqa: SIM115 - held until close()
-        return JournalState(dict(self.state.open), self.state.pending, self.state.expect)
+        return JournalState(dict(self.state.open), self.state.pending, self.state.expect,
+                            dict(self.state.ends))
 
     def opened(self, entry: OpenFileEntry) -> None:
         """Record that ``entry`` is about to be created."""
         self.state.open[entry.in_use] = entry
-        self._append(f"open\t{entry.in_use}\t{entry.final}\n")
+        self.state.ends[entry.in_use] = 0
+        self._append(f"open\t{entry.in_use}\t{entry.final}\nend\t{entry.in_use}\t0\n")
 
     def finished(self, in_use: str) -> None:
         """Record that ``in_use`` was renamed or removed."""
         self.state.open.pop(in_use, None)
+        self.state.ends.pop(in_use, None)
         self._append(f"done\t{in_use}\n")
 
     def batch(self, record: BatchRecord) -> None:
-        """Record (fsync-ed) the batch about to be appended."""
+        """Record (fsync-ed) the batch being appended; its files' ends move past it."""
         self.state.pending = record
+        for path, offset, length in record.parts:
+            self.state.ends[path] = offset + length
         self._append(f"batch\t{json.dumps(attrs.asdict(record))}\n")
+
+    def ended(self, ends: dict[str, int], *, batch_dropped: bool = False) -> None:
+        """Record (fsync-ed) that these files' bytes are accounted for up to these lengths.
+
+        Args:
+            ends: in-use path -> length.
+            batch_dropped: the batch in flight failed and was cut back: nothing is
+                pending (a redelivery expected after a restart still is).
+        """
+        self.state.ends.update(ends)
+        lines = "".join(f"end\t{path}\t{length}\n" for path, length in ends.items())
+        if batch_dropped:
+            self.state.pending = None
+            lines += "drop\n"
+        if lines:
+            self._append(lines)
 
     def committed(self) -> None:
         """The channel committed the batch in flight; nothing is pending or expected.
@@ -223,6 +256,8 @@ class Journal:
 
 def _render(state: JournalState) -> str:
     lines = [f"open\t{e.in_use}\t{e.final}\n" for e in state.open.values()]
+    lines += [f"end\t{path}\t{end}\n" for path, end in state.ends.items()
+              if path in state.open]
     if state.expect is not None:
         lines.append(f"expect\t{json.dumps(attrs.asdict(state.expect))}\n")
     if state.pending is not None:
@@ -240,12 +275,18 @@ def _replay(text: str) -> JournalState:
                 state.open[fields[0]] = OpenFileEntry(fields[0], fields[1])
             elif kind == "done" and len(fields) == 1:
                 state.open.pop(fields[0], None)
+                state.ends.pop(fields[0], None)
+            elif kind == "end" and len(fields) == 2:
+                state.ends[fields[0]] = int(fields[1])
             elif kind == "batch":
                 state.pending = _batch(json.loads(rest))
+                state.ends.update((p, o + n) for p, o, n in state.pending.parts)
             elif kind == "expect":
                 raw = json.loads(rest)
                 state.pending, state.expect = None, Expectation(int(raw["count"]),
                                                                 str(raw["fingerprint"]))
+            elif kind == "drop":
+                state.pending = None
             elif kind == "commit":
                 state.pending = state.expect = None
         except (ValueError, KeyError, TypeError):

@@ -11,11 +11,13 @@ Every batch is appended durably (``hsync`` on the file kept open on ``hdfs://``,
 a WebHDFS CREATE/APPEND that returned on ``webhdfs://``, ``fsync`` on
 ``file://``) before the channel transaction commits. When a batch
 fails, what it already wrote is cut back, so the retry does not repeat it. Every
-in-use file and every batch (its files, offsets, lengths and the events'
-fingerprint) is journaled in ``hdfs.stateDir`` before it is written; at start a
-batch a kill -9 interrupted is either cut out of its files or, when it was
-complete, its redelivery by the channel is committed without being written
-again. Then the files the earlier run left open are renamed as they are.
+in-use file is journaled in ``hdfs.stateDir`` before it is created, and every
+batch (its files, offsets, lengths and the events' fingerprint) while its
+writes are in flight, durable before the commit; at start a batch a kill -9
+interrupted is either cut out of its files or, when it was complete and
+journaled, its redelivery by the channel is committed without being written
+again. Then the files the earlier run left open are cut back to their journaled
+length (a batch written but not yet journaled was never committed) and renamed.
 
 Filesystems: ``hdfs://nn:8020/path`` (HDFS's native protocol through
 ``hdfs-native``; truncates go to WebHDFS at ``hdfs.webhdfs.url``, default
@@ -27,7 +29,6 @@ from __future__ import annotations
 
 import collections
 import getpass
-import hashlib
 import logging
 import os
 import threading
@@ -64,6 +65,7 @@ from flume_sink_hdfs._filesystem import (
     LocalFileSystem,
     WebHdfsFileSystem,
 )
+from flume_sink_hdfs._fingerprint import fingerprint, matches
 from flume_sink_hdfs._formats import (
     CompressedStreamFormat,
     DataStreamFormat,
@@ -230,22 +232,6 @@ def _template(s: HdfsSinkSettings, template: str, clock: Clock = SYSTEM_CLOCK) -
     return EscapeTemplate(template=template, time_zone=s.time_zone or None, round=s.round,
                           round_value=s.round_value, round_unit=s.round_unit,
                           use_local_timestamp=s.use_local_timestamp, clock=clock)
-
-
-def fingerprint(events: Sequence[Event]) -> str:
-    """A hash of the events' bodies and headers, in order: what identifies a redelivery."""
-    parts: list[bytes] = []
-    add = parts.append
-    for event in events:
-        body = event.body
-        add(b"%d\0" % len(body))
-        add(body)
-        if event.headers:
-            for key, value in sorted(event.headers.items()):
-                k, v = key.encode(), value.encode()
-                add(b"\0%d\0%s\0%d\0%s" % (len(k), k, len(v), v))
-        add(b"\1")
-    return hashlib.blake2b(b"".join(parts), digest_size=16).hexdigest()
 
 
 _Plan = list[tuple[OpenFile, bytes]]
@@ -496,7 +482,7 @@ class HdfsEventSink(BatchSink):
         if expect is None:
             return 0
         if len(events) >= expect.count and \
-                fingerprint(events[:expect.count]) == expect.fingerprint:
+                matches(events[:expect.count], expect.fingerprint):
             log.info("hdfs sink %r: the first %d events taken after the restart were written "
                      "before the crash; committing them without writing them again", self.name,
                      expect.count)
@@ -509,8 +495,7 @@ class HdfsEventSink(BatchSink):
         return 0
 
     def _deliver(self, events: Sequence[Event], skip: int) -> tuple[_Marks, list[OpenFile]]:
-        """Journal, then append ``events[skip:]``; returns what :meth:`_undo` needs."""
-        files = self._require()
+        """Append and journal ``events[skip:]``; returns what :meth:`_undo` needs."""
         groups = self._group(events[skip:])
         marks: _Marks = {}
         full: list[OpenFile] = []
@@ -518,17 +503,48 @@ class HdfsEventSink(BatchSink):
         try:
             for key, (directory, prefix, members) in groups.items():
                 self._plan_bucket(key, directory, prefix, members, marks, full, plan)
-            files.journal.batch(BatchRecord(
-                len(events), fingerprint(events),
-                tuple((f.entry.in_use, f.written, len(payload)) for f, payload in plan)))
             self._crash.reached("before-append")
-            now = self.clock.monotonic()
-            for file, payload in plan:
-                files.put(file, payload, now, self._crash)
+            self._write(events, plan)
         except Exception as exc:
             self._undo(marks, full)
             raise self._error(len(events) - skip, exc) from exc
         return marks, full
+
+    def _write(self, events: Sequence[Event], plan: _Plan) -> None:
+        """Append every part of the batch durably and journal it, the two side by side.
+
+        The parts' writes are started first (each on the filesystem's workers, to its
+        own file); while they are in flight this thread fingerprints the batch and
+        writes its journal record with ``fdatasync``. Both must be over before the
+        channel commits. A kill -9 before the record is durable leaves bytes beyond
+        the files' journaled ends, which the next start cuts (the batch was never
+        committed, so the channel delivers it again).
+        """
+        files = self._require()
+        parts = tuple((f.entry.in_use, f.written, len(payload)) for f, payload in plan)
+        if plan and self._crash.armed("mid-append"):
+            files.journal.batch(BatchRecord(len(events), fingerprint(events), parts))
+            files.put_torn(plan[0][0], plan[0][1], self._crash)
+        now = self.clock.monotonic()
+        waits = []
+        failure: BaseException | None = None
+        try:
+            for file, payload in plan:
+                waits.append(files.start_put(file, payload, now))
+            if self._crash.armed("unjournaled-append"):
+                for wait in waits:
+                    wait()
+                self._crash.crash()
+            files.journal.batch(BatchRecord(len(events), fingerprint(events), parts))
+        except BaseException as exc:
+            failure = exc
+        for wait in waits:  # every write is over before anything is cut back
+            try:
+                wait()
+            except BaseException as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
     def _group(self, events: Sequence[Event]) -> dict[str, tuple[str, str, list[Event]]]:
         if self._path.is_constant and self._prefix.is_constant:
@@ -610,6 +626,13 @@ class HdfsEventSink(BatchSink):
         files = self._require()
         for file, mark in marks.values():
             files.cut_back(file, mark)
+        try:
+            if marks:
+                files.journal.ended({f.entry.in_use: f.written for f, _ in marks.values()},
+                                    batch_dropped=True)
+        except OSError as exc:
+            log.warning("hdfs sink %r could not journal that its failed batch was cut back "
+                        "(%s); the next start settles it from the batch record", self.name, exc)
         for file in full:
             self._finish(file)
 

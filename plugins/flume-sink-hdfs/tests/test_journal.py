@@ -84,6 +84,65 @@ def test_compaction_keeps_the_journal_bounded_and_the_state_whole(tmp_path: Path
     assert list(state.open.values()) == [_entry(7)]
     assert state.expect == Expectation(10, "ee")
     assert state.pending == BatchRecord(4, "cd", ((_entry(7).in_use, 100, 40),))
+    assert state.ends == {_entry(7).in_use: 140}
+
+
+def test_ends_follow_batches_and_cut_backs_and_a_dropped_batch_keeps_the_expectation(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path, "w")
+    journal.open()
+    journal.opened(_entry(1))
+    journal.opened(_entry(2))
+    journal.batch(BatchRecord(5, "ab", ((_entry(1).in_use, 0, 30), (_entry(2).in_use, 0, 20))))
+    journal.committed()
+    journal.settled(Expectation(3, "ff"))
+    journal.batch(BatchRecord(5, "cd", ((_entry(1).in_use, 30, 30),)))
+    journal.ended({_entry(1).in_use: 30}, batch_dropped=True)  # the batch failed, cut back
+    journal.close()
+
+    state = _reopen(tmp_path)
+
+    assert state.ends == {_entry(1).in_use: 30, _entry(2).in_use: 20}
+    assert (state.pending, state.expect) == (None, Expectation(3, "ff"))
+
+
+def test_a_journal_without_end_records_gives_no_end(tmp_path: Path) -> None:
+    (tmp_path / "w.journal").write_text(f"open\t{_entry(1).in_use}\t{_entry(1).final}\n")
+
+    state = _reopen(tmp_path)
+
+    assert list(state.open.values()) == [_entry(1)]
+    assert state.ends == {}
+
+
+def _crash(sink: HdfsEventSink) -> None:
+    """Drop a started sink without finishing its files, as a kill -9 would leave them."""
+    assert sink._files is not None
+    sink._files.journal.close()
+    sink._files.fs.close()
+    sink._files = None
+
+
+def test_start_cuts_an_orphan_back_to_its_journaled_end(
+    tmp_path: Path, make_local_sink: Callable[..., HdfsEventSink],
+    make_channel: Callable[[list[Event]], MemoryChannel],
+) -> None:
+    crashed = make_local_sink(**{"hdfs.batchSize": "2"}, start=False)
+    crashed.set_channel(make_channel([Event(b"e%d" % i) for i in range(4)]))
+    crashed.start()
+    while crashed.process() is Status.READY:
+        pass
+    _crash(crashed)
+    [orphan] = (tmp_path / "out").iterdir()
+    with orphan.open("ab") as out:
+        out.write(b"e4\ne5\n")  # a batch whose writes were over before its record was
+
+    make_local_sink().stop()
+
+    [finished] = (tmp_path / "out").iterdir()
+    assert finished.name == orphan.name.removesuffix(".tmp")
+    assert finished.read_bytes() == b"e0\ne1\ne2\ne3\n"
 
 
 def test_sink_journal_stays_bounded_over_many_rolled_files(
@@ -114,3 +173,13 @@ def test_fingerprint_tells_apart_bodies_headers_and_order() -> None:
               [Event(b"a"), Event(b"b")], [Event(b"ab", {"k": "1"})],
               [Event(b"a", {"k": "1"}), Event(b"b"), Event(b"")]]
     assert len({fingerprint(base), *(fingerprint(o) for o in others)}) == 1 + len(others)
+
+
+def test_a_fingerprint_journaled_by_the_earlier_version_still_matches_its_redelivery() -> None:
+    from flume_sink_hdfs._fingerprint import _fingerprint_v1, fingerprint, matches
+
+    batch = [Event(b"a", {"k": "1", "j": "\u00e9"}), Event(b"b")]
+    assert matches(batch, fingerprint(batch))
+    assert matches(batch, _fingerprint_v1(batch))  # a journal written before the upgrade
+    assert not matches(batch[:1], _fingerprint_v1(batch))
+    assert not matches([Event(b"a", {"k": "1"}), Event(b"b")], fingerprint(batch))
