@@ -206,11 +206,23 @@ def _nothing(_records: list[Record]) -> None:
     """:class:`_Filling` polls into the batch itself: the group has nothing to add."""
 
 
+class _Added(list[Record]):
+    """What :class:`_Filling` hands the group when the batch grew: no records (their events
+    are in the batch already), but true, as the records would have been."""
+
+    def __bool__(self) -> bool:
+        return True
+
+
+_ADDED = _Added()
+
+
 class _Filling:
     """The consumer as :meth:`GroupMember.poll` sees it while a source fills a batch: each
-    poll appends the events of what it read to the batch (``poll_batch``) and hands the
-    group no records; the group keeps polling while ``room()`` says the batch has room.
-    The rest of :class:`~flume_kafka._backend.Consumer` is the consumer's own."""
+    poll appends the events of what it read to the batch (``poll_batch``) and tells the
+    group only whether anything came (:class:`_Added`); the group keeps polling while
+    ``room()`` says the batch has room. The rest of
+    :class:`~flume_kafka._backend.Consumer` is the consumer's own."""
 
     def __init__(self, consumer: Consumer, form: EventForm, batch: SourceBatch) -> None:
         self._consumer, self._form, self._batch = consumer, form, batch
@@ -219,8 +231,9 @@ class _Filling:
         self._consumer.subscribe(topics, pattern, listener)
 
     def poll(self, timeout: float, max_records: int) -> list[Record]:
+        before = len(self._batch)
         self._consumer.poll_batch(timeout, max_records, self._form, self._batch)
-        return []
+        return _ADDED if len(self._batch) > before else []
 
     def poll_batch(self, timeout: float, max_records: int, form: EventForm,
                    batch: SourceBatch) -> None:
@@ -228,6 +241,9 @@ class _Filling:
 
     def assignment(self) -> set[TP]:
         return self._consumer.assignment()
+
+    def behind(self, timeout: float) -> bool:
+        return self._consumer.behind(timeout)
 
     def seek(self, offsets: Mapping[TP, int]) -> None:
         self._consumer.seek(offsets)
