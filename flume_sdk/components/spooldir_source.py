@@ -231,8 +231,9 @@ class SpoolDirectorySource(PollableSource):
     def _deliver(self, current: _Spooled, events: list[Event]) -> Status:
         delivered = self.deliver(events)
         if not delivered:
-            log.debug("%s: channel refused a batch of %d, retrying: %s", self.name,
-                      len(events), delivered.error)
+            log.debug("%s: channel refused %d of a batch of %d, retrying them: %s", self.name,
+                      len(events) - delivered.accepted, len(events), delivered.error)
+            current.pending = events[delivered.accepted:]  # the committed ones are not resent
             return Status.BACKOFF
         current.committed, current.pending = current.pending_mark, None
         self._save_progress(current)

@@ -281,11 +281,15 @@ class TaildirSource(PollableSource):
         return events
 
     def _deliver(self, tail: _Tail, events: list[Event]) -> bool:
-        end = tail.pos + sum(len(e.body) for e in events) + len(events)
+        sizes = [len(e.body) + 1 for e in events]  # before interceptors may change a body
+        end = tail.pos + sum(sizes)
         delivered = self.deliver(events)
         if not delivered:
-            log.debug("%s: channel refused %d event(s) of %s: %s", self.name, len(events),
-                      tail.path, delivered.error)
+            log.debug("%s: channel refused %d event(s) of %s: %s", self.name,
+                      len(events) - delivered.accepted, tail.path, delivered.error)
+            if delivered.accepted:  # committed: the retry starts after them
+                tail.pos = tail.committed = tail.pos + sum(sizes[:delivered.accepted])
+                self._dirty = True
             tail.rewind(tail.committed)
             return False
         tail.pos = tail.committed = end

@@ -621,6 +621,29 @@ def test_a_serializer_that_keeps_events_past_flush_fails(plugin_run: PluginRun) 
     plugin_run.failed_with(result, "after flush(), every event written so far must read back*")
 
 
+THREAD_BOUND = '''
+def after_create(self):
+    import threading
+    self.owner = threading.get_ident()
+    self.out.write(b"LPF1")
+def write(self, event):
+    self.out.write(struct.pack(">I", len(event.body)) + event.body)
+def before_close(self):
+    import threading
+    if threading.get_ident() != self.owner:
+        raise RuntimeError("this writer was opened in another thread")
+'''
+
+
+def test_a_serializer_that_only_closes_on_the_thread_that_opened_it_fails(
+    plugin_run: PluginRun,
+) -> None:
+    result = plugin_run(_serializer(THREAD_BOUND), "-k", "full_hook_sequence")
+    plugin_run.failed_with(result, "a serializer written on the sink's runner thread must close "
+                           "on the agent's main thread*")
+    result.stdout.fnmatch_lines(["*opened in another thread*thread rule: the agent calls*"])
+
+
 def test_a_framed_serializer_that_writes_its_header_at_create_passes(
     plugin_run: PluginRun,
 ) -> None:

@@ -109,6 +109,23 @@ def test_refused_batch_is_retried_unchanged_once_the_channel_has_room(
     small.stop()
 
 
+def test_a_batch_the_channel_refused_part_way_is_retried_without_its_committed_part(
+    make: Make, spool: Path
+) -> None:
+    small = MemoryChannel.from_config("c2", {"capacity": "3", "transactionCapacity": "2",
+                                             "keep-alive": "0"})
+    small.start()
+    (spool / "a.log").write_bytes(b"1\n2\n3\n4\n")
+    source = make(batchSize="4")  # two slices of 2: the second does not fit
+    source.set_channel_processor(ChannelProcessor(ReplicatingSelector([small])))
+    assert source.process() is Status.BACKOFF
+    got = [e.body for e in take_all(small)]
+    run(source)
+    got += [e.body for e in take_all(small)]
+    assert got == [b"1", b"2", b"3", b"4"]
+    small.stop()
+
+
 def test_restart_resumes_from_the_last_committed_batch(
     make: Make, spool: Path, channel: MemoryChannel
 ) -> None:

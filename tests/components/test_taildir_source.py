@@ -130,6 +130,25 @@ def test_refused_batch_is_reread_once_the_channel_has_room(make: Make, logs: Pat
     small.stop()
 
 
+def test_a_batch_the_channel_refused_part_way_is_reread_without_its_committed_part(
+    make: Make, logs: Path, tmp_path: Path
+) -> None:
+    small = MemoryChannel.from_config("c2", {"capacity": "3", "transactionCapacity": "2",
+                                             "keep-alive": "0"})
+    small.start()
+    append(logs / "app.log", "a", "b", "cc", "d")
+    source = make(batchSize="4")  # two slices of 2: the second does not fit
+    source.set_channel_processor(ChannelProcessor(ReplicatingSelector([small])))
+    source.process()
+    assert positions(tmp_path)[0]["pos"] == 4  # "a\nb\n" committed
+    got = [e.body for e in take_all(small)]
+    source.process()
+    got += [e.body for e in take_all(small)]
+    assert got == [b"a", b"b", b"cc", b"d"]
+    assert positions(tmp_path)[0]["pos"] == 9
+    small.stop()
+
+
 def test_positions_are_written_every_write_pos_interval(
     make: Make, logs: Path, tmp_path: Path, clock: FakeClock
 ) -> None:

@@ -6,24 +6,34 @@ writing to the binary stream ``out``. Optionally provide ``read_events``
 round-trip; without it the round-trip checks skip, saying so. Set
 ``round_trip_headers = False`` if the format keeps bodies only, and override
 ``serializer_events`` if your format cannot carry some edge case (say why).
+
+Each check runs a serializer the way a sink does in the agent: created, written and
+flushed on the sink's runner thread, and closed (``before_close``) on the agent's main
+thread, as a sink's ``stop()`` finishes its open file there.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import pytest
 
 from flume_sdk import Event, EventSerializer
 from flume_testkit.contracts._base import ContractBase, broken, promise
+from flume_testkit.drivers import THREAD_RULE, run_in_thread
 from flume_testkit.events import EventFactory
 
 __all__ = ["SerializerContract"]
 
 SerializerFactory = Callable[..., EventSerializer]
 Reader = Callable[[bytes], list[Event]]
+T = TypeVar("T")
+
+_RUNNER = "sink-k1"
+_THREAD_PROMISE = ("a serializer written on the sink's runner thread must close on the agent's "
+                   "main thread (a sink's stop() finishes its open file there)")
 
 
 class SerializerContract(ContractBase):
@@ -59,19 +69,41 @@ class SerializerContract(ContractBase):
             pytest.skip("no read_events fixture: this format has no reader to round-trip with")
         return read_events
 
+    @staticmethod
+    def _on_runner(fn: Callable[[], T]) -> T:
+        """Run ``fn`` on a thread named as a sink's runner (the serializer's working thread)."""
+        return run_in_thread(fn, name=_RUNNER)
+
+    def _opened(self, make_serializer: SerializerFactory, out: io.BytesIO,
+                events: list[Event], *, reopen: bool = False) -> EventSerializer:
+        """Create (or reopen), write and flush on the runner thread; the file is still open."""
+        def work() -> EventSerializer:
+            serializer = make_serializer(out)
+            if reopen:
+                serializer.after_reopen()
+            else:
+                serializer.after_create()
+            for event in events:
+                serializer.write(event)
+            serializer.flush()
+            return serializer
+        return self._on_runner(work)
+
     def _session(self, make_serializer: SerializerFactory, out: io.BytesIO,
                  events: list[Event], *, reopen: bool = False) -> bytes:
-        """One file's life: create (or reopen), write, flush, close; return the bytes so far."""
-        serializer = make_serializer(out)
-        if reopen:
-            serializer.after_reopen()
-        else:
-            serializer.after_create()
-        for event in events:
-            serializer.write(event)
-        serializer.flush()
-        serializer.before_close()
+        """One file's life: open, write and flush on the runner, close on the main thread;
+        return the bytes so far."""
+        serializer = self._opened(make_serializer, out, events, reopen=reopen)
+        self._close_on_main(serializer)
         return out.getvalue()
+
+    @staticmethod
+    def _close_on_main(serializer: EventSerializer) -> None:
+        try:
+            serializer.before_close()
+        except Exception as exc:
+            pytest.fail(broken(_THREAD_PROMISE, f"before_close() on the main thread raised "
+                               f"{exc!r} [thread rule: {THREAD_RULE}]"))
 
     @promise("after_create, write, flush, before_close must put the events on the stream")
     def test_full_hook_sequence_writes_the_events(
@@ -87,13 +119,9 @@ class SerializerContract(ContractBase):
         self, make_serializer: SerializerFactory, serializer_events: list[Event]
     ) -> None:
         out = io.BytesIO()
-        serializer = make_serializer(out)
-        serializer.after_create()
-        for event in serializer_events:
-            serializer.write(event)
-        serializer.flush()
+        serializer = self._opened(make_serializer, out, serializer_events)
         flushed = out.getvalue()
-        serializer.before_close()
+        self._close_on_main(serializer)
         assert flushed and out.getvalue().startswith(flushed), broken(
             "flush() must push every written event to the stream and before_close() may only "
             "append a trailer", f"{len(flushed)} bytes after flush, {len(out.getvalue())} after "
@@ -118,11 +146,14 @@ class SerializerContract(ContractBase):
     ) -> None:
         reader = self._require_reader(read_events)
         out = io.BytesIO()
-        serializer = make_serializer(out)
-        serializer.after_create()
-        serializer.write_batch(list(serializer_events))
-        serializer.flush()
-        serializer.before_close()
+
+        def work() -> EventSerializer:
+            serializer = make_serializer(out)
+            serializer.after_create()
+            serializer.write_batch(list(serializer_events))
+            serializer.flush()
+            return serializer
+        self._close_on_main(self._on_runner(work))
         got = reader(out.getvalue())
         assert self._comparable(got) == self._comparable(serializer_events), broken(
             "write_batch(events) must write the same events as write() one by one",
@@ -158,18 +189,21 @@ class SerializerContract(ContractBase):
     ) -> None:
         reader = self._require_reader(read_events)
         out = io.BytesIO()
-        serializer = make_serializer(out)
-        serializer.after_create()
         half = max(1, len(serializer_events) // 2)
-        for start, upto in ((0, half), (half, len(serializer_events))):
-            for event in serializer_events[start:upto]:
+        serializer = self._opened(make_serializer, out, serializer_events[:half])
+
+        def write_the_rest() -> None:
+            for event in serializer_events[half:]:
                 serializer.write(event)
             serializer.flush()
+        for upto in (half, len(serializer_events)):
+            if upto > half:
+                self._on_runner(write_the_rest)
             got = reader(out.getvalue())
             assert self._comparable(got) == self._comparable(serializer_events[:upto]), broken(
                 "after flush(), every event written so far must read back",
                 f"wrote and flushed {upto}, read {len(got)} back before close")
-        serializer.before_close()
+        self._close_on_main(serializer)
 
     @promise("a file opened and closed with no events in it must be valid and read back empty")
     def test_empty_file_reads_back_empty(
