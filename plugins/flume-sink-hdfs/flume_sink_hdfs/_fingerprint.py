@@ -21,21 +21,35 @@ from collections.abc import Sequence
 
 from flume_sdk import Event
 
-__all__ = ["fingerprint", "matches"]
+__all__ = ["Fingerprint", "fingerprint", "matches"]
 
 _PREFIX = "v2:"
 
 
+class Fingerprint:
+    """A batch's fingerprint in two steps: the bytes to hash are gathered when it is made
+    (Python work, holding the GIL), :meth:`value` hashes them (the GIL released), so
+    a thread that starts a write in between is not kept waiting for the GIL."""
+
+    def __init__(self, events: Sequence[Event]) -> None:
+        bodies = [event.body for event in events]
+        headed = [(i, sorted(event.headers.items())) for i, event in enumerate(events)
+                  if event.headers]
+        self._chunks = (
+            array.array("q", [len(body) for body in bodies]).tobytes(), b"".join(bodies),
+            json.dumps(headed, ensure_ascii=False).encode("utf-8", "surrogatepass")
+            if headed else b"")
+
+    def value(self) -> str:
+        digest = hashlib.sha256()
+        for chunk in self._chunks:
+            digest.update(chunk)
+        return _PREFIX + digest.hexdigest()[:32]
+
+
 def fingerprint(events: Sequence[Event]) -> str:
     """The fingerprint of ``events`` (order, bodies and headers all count)."""
-    bodies = [event.body for event in events]
-    digest = hashlib.sha256(array.array("q", [len(body) for body in bodies]).tobytes())
-    digest.update(b"".join(bodies))
-    headed = [(i, sorted(event.headers.items())) for i, event in enumerate(events)
-              if event.headers]
-    if headed:
-        digest.update(json.dumps(headed, ensure_ascii=False).encode("utf-8", "surrogatepass"))
-    return _PREFIX + digest.hexdigest()[:32]
+    return Fingerprint(events).value()
 
 
 def matches(events: Sequence[Event], journaled: str) -> bool:
