@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import functools
 import getpass
 import io
 import os
@@ -60,11 +61,18 @@ _UNAVAILABLE = ("ConnectionRefused", "Connection refused", "All nodes failed",
                 "timed out", "Datanode connection closed", "IOError")
 
 
+@functools.cache
+def _os_user() -> str:
+    """The OS user, looked up once: ``getpass.getuser()`` may read the password database,
+    which releases the GIL in the middle of a write's start and lets other threads in."""
+    return getpass.getuser()
+
+
 @contextlib.contextmanager
 def _acting_as(user: str) -> Iterator[None]:
     """Run a client call with the environment ``hdfs-native`` reads its user from."""
     env = os.environ
-    if env.get(_USER, getpass.getuser()) == user:
+    if (env.get(_USER) or _os_user()) == user:
         yield
         return
     with _ENV_LOCK:
