@@ -65,7 +65,7 @@ from flume_sink_hdfs._filesystem import (
     LocalFileSystem,
     WebHdfsFileSystem,
 )
-from flume_sink_hdfs._fingerprint import Fingerprint, fingerprint, matches
+from flume_sink_hdfs._fingerprint import fingerprint, matches
 from flume_sink_hdfs._formats import (
     CompressedStreamFormat,
     DataStreamFormat,
@@ -529,14 +529,13 @@ class HdfsEventSink(BatchSink):
         waits = []
         failure: BaseException | None = None
         try:
-            batch = Fingerprint(events)  # the Python part, before the writers need the GIL
             for file, payload in plan:
                 waits.append(files.start_put(file, payload, now))
             if self._crash.armed("unjournaled-append"):
                 for wait in waits:
                     wait()
                 self._crash.crash()
-            files.journal.batch(BatchRecord(len(events), batch.value(), parts))
+            files.journal.batch(BatchRecord(len(events), fingerprint(events), parts))
         except BaseException as exc:
             failure = exc
         for wait in waits:  # every write is over before anything is cut back
