@@ -2,8 +2,9 @@
 
 Run: ``python bench/bench_hdfs.py [--events 200000] [--hdfs-events 1000000] [--no-hdfs]``.
 
-On the real HDFS (see ``bench/_hdfs_java.py``) our sink on ``hdfs://`` and a Java
-writer using Hadoop's ``DFSOutputStream`` (``hflush`` and ``hsync`` per batch)
+On the real HDFS (see ``bench/_hdfs_java.py``) our sink on ``hdfs://``, the raw
+``hdfs-native`` client it uses (write + ``hsync`` per batch, nothing of ours) and a
+Java writer using Hadoop's ``DFSOutputStream`` (``hflush`` and ``hsync`` per batch)
 write the same 200-byte lines in interleaved rounds, each in its own process;
 then a whole agent (taildir -> file channel -> hdfs sink) is measured against the
 same Java writer.

@@ -20,7 +20,7 @@ import datetime as dt
 import functools
 import re
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -319,6 +319,38 @@ class EscapeTemplate:
             else:
                 out.append(self._format(value, raw, moment))
         return "".join(out)
+
+    def resolve_all(self, headers: Sequence[Mapping[str, str]],
+                    timestamp: int | None = None) -> list[str]:
+        """:meth:`resolve` for each of ``headers`` (a batch), each distinct result made once.
+
+        Events that agree on the headers the template names and, when it formats
+        time, on the second of their time (the millisecond with ``%t``) get the
+        same string, so it is formatted once per such group, not once per event.
+
+        Raises:
+            MissingTimestampError: as :meth:`resolve`.
+        """
+        parts = self._parts
+        if all(kind == "lit" for kind, _ in parts):
+            return [self.resolve({})] * len(headers)
+        names = [value for kind, value in parts if kind == "hdr"]
+        timed = self.needs_time
+        if timed and timestamp is None and self.use_local_timestamp:
+            timestamp = int(self.clock.time() * 1000)  # one clock reading for the batch
+        exact = ("time", "t") in parts
+        made: dict[tuple[object, ...], str] = {}
+        out: list[str] = []
+        for event_headers in headers:
+            key: tuple[object, ...] = tuple([event_headers.get(name, "") for name in names])
+            if timed:
+                millis = self._event_millis(event_headers, timestamp)
+                key += (millis if exact else millis // 1000,)
+            value = made.get(key)
+            if value is None:
+                value = made[key] = self.resolve(event_headers, timestamp)
+            out.append(value)
+        return out
 
     def _format(self, char: str, raw: int, moment: dt.datetime | None) -> str:
         assert moment is not None

@@ -130,3 +130,32 @@ def test_template_without_time_escapes_needs_no_timestamp() -> None:
     template = EscapeTemplate(template="/data/%{app}")
     assert not template.needs_time
     assert template.resolve({"app": "x"}) == "/data/x"
+
+
+def test_resolve_all_gives_what_resolve_gives_for_each_event() -> None:
+    template = EscapeTemplate(template="/d/%{app}/%Y-%m-%d/%H%M%S", time_zone="UTC")
+    batch = [{"timestamp": str(STAMP + step), "app": app}
+             for step in (0, 1, 543, 544, 1544, -457, 3_600_000) for app in ("web", "db")]
+    batch.append({"timestamp": str(STAMP)})  # no app header: empty, as resolve() does
+
+    assert template.resolve_all(batch) == [template.resolve(h) for h in batch]
+
+
+def test_resolve_all_keeps_milliseconds_apart_for_the_t_escape() -> None:
+    template = EscapeTemplate(template="/d/%t")
+    batch = [{"timestamp": str(STAMP)}, {"timestamp": str(STAMP + 1)}]
+
+    assert template.resolve_all(batch) == [f"/d/{STAMP}", f"/d/{STAMP + 1}"]
+
+
+def test_resolve_all_reads_the_clock_once_for_a_batch_on_local_time() -> None:
+    clock = FakeClock(start=STAMP / 1000)
+    template = EscapeTemplate(template="/d/%S", use_local_timestamp=True, clock=clock,
+                              time_zone="UTC")
+
+    assert template.resolve_all([{}, {}]) == ["/d/23", "/d/23"]
+
+
+def test_resolve_all_raises_for_a_missing_timestamp() -> None:
+    with pytest.raises(MissingTimestampError):
+        EscapeTemplate(template="/d/%H").resolve_all([{"timestamp": str(STAMP)}, {}])

@@ -427,10 +427,30 @@ class BoundedFileSystem:
 
     def start_write(self, path: str, data: bytes, *, create: bool) -> Callable[[], None]:
         """Start a create (``create``) or an append of ``data``; the returned call waits
-        for it (within ``hdfs.callTimeout`` of now) and raises what it raised."""
-        if create:
-            return self._start("create", path, self.inner.create, path, data)
-        return self._start("append", path, self.inner.append, path, data)
+        for it (within ``hdfs.callTimeout`` of now) and raises what it raised.
+
+        Returns once the worker is waiting for the destination — in the native
+        client's ``hsync`` when the filesystem ``reports_syncing``, else as soon as it
+        began the call — or the call ended, or the timeout passed: the caller's next
+        Python work then runs while the worker needs no GIL, instead of holding the
+        GIL the worker needs to go on.
+        """
+        fn = self.inner.create if create else self.inner.append
+        waiting = threading.Event()
+        reports = bool(getattr(self.inner, "reports_syncing", False))
+
+        def run() -> None:
+            try:
+                if reports:
+                    fn(path, data, syncing=waiting.set)
+                else:
+                    waiting.set()
+                    fn(path, data)
+            finally:
+                waiting.set()
+        wait = self._start("create" if create else "append", path, run)
+        waiting.wait(self.timeout)
+        return wait
 
     def create(self, path: str, data: bytes) -> None:
         self._run("create", path, self.inner.create, path, data)

@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import functools
 import getpass
 import io
 import os
 import threading
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
 
 from flume_sink_hdfs._filesystem import (
     ClientCalls,
@@ -60,11 +61,18 @@ _UNAVAILABLE = ("ConnectionRefused", "Connection refused", "All nodes failed",
                 "timed out", "Datanode connection closed", "IOError")
 
 
+@functools.cache
+def _os_user() -> str:
+    """The OS user, looked up once: ``getpass.getuser()`` may read the password database,
+    which releases the GIL in the middle of a write's start and lets other threads in."""
+    return getpass.getuser()
+
+
 @contextlib.contextmanager
 def _acting_as(user: str) -> Iterator[None]:
     """Run a client call with the environment ``hdfs-native`` reads its user from."""
     env = os.environ
-    if env.get(_USER, getpass.getuser()) == user:
+    if (env.get(_USER) or _os_user()) == user:
         yield
         return
     with _ENV_LOCK:
@@ -128,15 +136,20 @@ class NativeHdfsFileSystem(ClientCalls):
 
     # -- writes
 
-    def create(self, path: str, data: bytes) -> None:
+    reports_syncing: ClassVar[bool] = True
+    """:meth:`create` and :meth:`append` call ``syncing()`` once only the ``hsync`` is left."""
+
+    def create(self, path: str, data: bytes, *,
+               syncing: Callable[[], None] | None = None) -> None:
         def run() -> None:
             writer = self._client.create(path, self._options)
             with self._lock:
                 self._writers[path] = writer
-            self._write(path, writer, data)
+            self._write(path, writer, data, syncing)
         self._call("create", path, run)
 
-    def append(self, path: str, data: bytes) -> None:
+    def append(self, path: str, data: bytes, *,
+               syncing: Callable[[], None] | None = None) -> None:
         def run() -> None:
             with self._lock:
                 writer = self._writers.get(path)
@@ -145,14 +158,22 @@ class NativeHdfsFileSystem(ClientCalls):
                 writer = self._client.append(path)
                 with self._lock:
                     self._writers[path] = writer
-            self._write(path, writer, data)
+            self._write(path, writer, data, syncing)
         self._call("append", path, run)
 
-    def _write(self, path: str, writer: Any, data: bytes) -> None:
-        """One write and one hsync; on failure the writer is dropped (its lease recovered later)."""
+    def _write(self, path: str, writer: Any, data: bytes,
+               syncing: Callable[[], None] | None = None) -> None:
+        """One write and one hsync; on failure the writer is dropped (its lease recovered later).
+
+        ``syncing`` is called between the two: a thread waiting for it then runs its
+        Python while this one waits in the client's ``hsync`` without the GIL, instead
+        of holding the GIL this thread needs to call ``hsync``.
+        """
         try:
             if data:
                 writer.write(data)
+            if syncing is not None:
+                syncing()
             writer.hsync()
         except BaseException:
             self._abandon(path)

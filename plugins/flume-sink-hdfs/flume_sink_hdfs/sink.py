@@ -551,20 +551,23 @@ class HdfsEventSink(BatchSink):
             # One bucket for every event: no per-event resolving.
             directory, prefix = self._path.resolve({}), self._prefix.resolve({})
             return {f"{directory}/{prefix}": (directory, prefix, list(events))} if events else {}
-        groups: dict[str, tuple[str, str, list[Event]]] = {}
         stamp = int(self.clock.time() * 1000) if self.settings.use_local_timestamp else None
+        headers = [event.headers for event in events]
         try:
-            for event in events:
-                directory = self._path.resolve(event.headers, stamp)
-                prefix = self._prefix.resolve(event.headers, stamp)
-                key = f"{directory}/{prefix}"
-                if key not in groups:
-                    groups[key] = (directory, prefix, [])
-                groups[key][2].append(event)
+            # Each distinct bucket name is formatted once per batch, not once per event.
+            directories = self._path.resolve_all(headers, stamp)
+            prefixes = self._prefix.resolve_all(headers, stamp)
         except EscapeError as exc:
             msg = f"hdfs sink {self.component!r} cannot name the bucket of an event: {exc}"
             raise EventDeliveryException(msg) from exc
-        return groups
+        members: dict[tuple[str, str], list[Event]] = {}
+        for event, directory, prefix in zip(events, directories, prefixes, strict=True):
+            found = members.get((directory, prefix))
+            if found is None:
+                found = members[directory, prefix] = []
+            found.append(event)
+        return {f"{directory}/{prefix}": (directory, prefix, group)
+                for (directory, prefix), group in members.items()}
 
     def _plan_bucket(
         self, key: str, directory: str, prefix: str, events: list[Event],
