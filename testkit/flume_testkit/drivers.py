@@ -527,12 +527,16 @@ class ChannelDriver(_Driver):
     runner thread ``<channel>-putter`` and :meth:`take` on ``<channel>-taker``, as a
     source's and a sink's runner threads would; :meth:`as_putter` / :meth:`as_taker`
     run any transaction code there. Use :func:`commit_put` / :func:`commit_take` for
-    threads of your own.
+    threads of your own. A put or take that has not returned after ``call_timeout``
+    seconds is reported as blocked (raise it for a channel whose calls may wait
+    longer by design, such as one that joins a consumer group).
     """
 
-    def __init__(self, channel: Channel, *, record_logs: bool = False) -> None:
+    def __init__(self, channel: Channel, *, record_logs: bool = False,
+                 call_timeout: float = 10.0) -> None:
         super().__init__(record_logs)
         self.channel = channel
+        self.call_timeout = call_timeout
         self.putter = self._runner(f"{channel.name}-putter")
         self.taker = self._runner(f"{channel.name}-taker")
 
@@ -544,28 +548,31 @@ class ChannelDriver(_Driver):
     def started(self) -> bool:
         return self.channel.lifecycle_state is LifecycleState.START
 
-    def as_putter(self, fn: Callable[[], T], timeout: float = 10.0) -> T:
-        """Run ``fn`` on the putter thread (its transactions are that thread's)."""
-        return self.putter.call(fn, timeout)
+    def as_putter(self, fn: Callable[[], T], timeout: float | None = None) -> T:
+        """Run ``fn`` on the putter thread (its transactions are that thread's); ``timeout``
+        defaults to ``call_timeout``."""
+        return self.putter.call(fn, self.call_timeout if timeout is None else timeout)
 
-    def as_taker(self, fn: Callable[[], T], timeout: float = 10.0) -> T:
-        """Run ``fn`` on the taker thread (its transactions are that thread's)."""
-        return self.taker.call(fn, timeout)
+    def as_taker(self, fn: Callable[[], T], timeout: float | None = None) -> T:
+        """Run ``fn`` on the taker thread (its transactions are that thread's); ``timeout``
+        defaults to ``call_timeout``."""
+        return self.taker.call(fn, self.call_timeout if timeout is None else timeout)
 
     def put(self, events: Sequence[Event]) -> None:
         """Put ``events`` in one committed transaction, on the putter thread."""
         channel = self.channel
-        self.putter.call(lambda: commit_put(channel, events))
+        self.putter.call(lambda: commit_put(channel, events), self.call_timeout)
 
     def take(self, max_events: int) -> list[Event]:
         """Take up to ``max_events`` in one committed transaction, on the taker thread."""
         channel = self.channel
-        return self.taker.call(lambda: commit_take(channel, max_events))
+        return self.taker.call(lambda: commit_take(channel, max_events), self.call_timeout)
 
     def drain(self, batch: int = 100, limit: int = 1_000_000) -> list[Event]:
         """Take everything committed, ``batch`` at a time, until a take comes back empty."""
         channel = self.channel
-        return self.taker.call(lambda: _drain(channel, batch, limit), timeout=60.0)
+        return self.taker.call(lambda: _drain(channel, batch, limit),
+                               timeout=max(60.0, self.call_timeout))
 
     def in_thread(self, fn: Callable[[], T], timeout: float = 10.0) -> T:
         """Run ``fn`` on a fresh thread (its own transactions) and return its result."""

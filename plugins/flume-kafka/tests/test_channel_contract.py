@@ -31,6 +31,9 @@ class TestKafkaChannelContract(ChannelContract):
         "test_size_counts_committed_untaken_events": _BACKLOG,
     }
     events_per_putter = 100
+    # a take may keep polling through a group join for up to the session timeout + 5 s
+    # (11 s with FAST_CONSUMER), longer than the driver's default 10 s
+    call_timeout = 30.0
 
     @pytest.fixture
     def make_channel(self, kafka_broker: KafkaBroker) -> Callable[..., Channel]:

@@ -71,6 +71,8 @@ class ChannelContract(ContractBase, LifecycleChecks):
             two limits (``None`` when the channel has no such limit).
         extra_settings: properties passed to every ``make_channel`` call.
         putters / takers / events_per_putter: the concurrency check's shape.
+        call_timeout: seconds after which a put or take counts as blocked (raise it
+            for a channel whose calls may wait longer by design).
     """
 
     durable: ClassVar[bool | None] = None
@@ -80,6 +82,7 @@ class ChannelContract(ContractBase, LifecycleChecks):
     putters: ClassVar[int] = 3
     takers: ClassVar[int] = 2
     events_per_putter: ClassVar[int] = 200
+    call_timeout: ClassVar[float] = 10.0
 
     @pytest.fixture
     def make_channel(self) -> ChannelFactory:
@@ -120,7 +123,7 @@ class ChannelContract(ContractBase, LifecycleChecks):
         def open_(capacity: int | None = None, transaction_capacity: int | None = None,
                   need_limits: bool = False) -> ChannelDriver:
             channel = make_channel(**self._settings(capacity, transaction_capacity, need_limits))
-            driver = ChannelDriver(channel)
+            driver = ChannelDriver(channel, call_timeout=self.call_timeout)
             contract_cleanup.append(driver.stop)
             driver.start()
             return driver
