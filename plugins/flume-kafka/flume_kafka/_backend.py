@@ -79,7 +79,15 @@ class Producer(Protocol):
 
 
 class Consumer(Protocol):
-    """A group consumer with manual offset commits."""
+    """A group consumer with manual offset commits.
+
+    Attributes:
+        join_slice: the longest single poll while the group is (re-)joining, in seconds:
+            short enough that a finished join or a wake is noticed soon, long enough for
+            the library to finish a join inside one poll.
+    """
+
+    join_slice: float
 
     def subscribe(self, topics: list[str], pattern: str | None, listener: Listener) -> None:
         """Join the group for ``topics`` (or every topic matching ``pattern``)."""

@@ -238,8 +238,14 @@ class KafkaChannel(DeprecatedKeys, Channel):
         try:
             consumer = self._connected_consumer()
             batch = max(max_events, 100)
+
+            def fetch(timeout: float, wanted: int) -> bool:
+                records = consumer.poll(timeout, wanted)
+                if records:
+                    self._buffer_records(records)
+                return bool(records)
             self._member.poll(consumer, self.settings.poll_timeout / 1000,  # once anything came:
-                              lambda: 0 if self._buffer else batch, self._buffer_records)
+                              lambda: 0 if self._buffer else batch, fetch)
         except Exception as exc:
             msg = (f"{self.name}: taking from Kafka topic {self.settings.topic!r} at "
                    f"{self.settings.bootstrap_servers} failed: {exc}")

@@ -366,6 +366,9 @@ class ConfluentProducer:
 class ConfluentConsumer:
     """librdkafka's consumer: polls in batches, forwards rebalances to a :class:`Listener`."""
 
+    #: librdkafka joins on its own thread; a poll only collects the finished assignment.
+    join_slice = 0.2
+
     def __init__(self, config: Mapping[str, Any]) -> None:
         import confluent_kafka
 

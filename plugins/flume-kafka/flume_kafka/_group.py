@@ -6,9 +6,10 @@ collects the join's result. A member that stops polling while its JoinGroup is h
 holds each for half a session; a sink runner backs off after an empty take, a source after an
 empty batch) is evicted for missing heartbeats and joins again, and again: it never consumes.
 librdkafka heartbeats from its own thread but hands the assignment over only inside a poll.
-So while the group is (re-)joining, :meth:`GroupMember.poll` keeps polling, in short slices,
-for up to ``join_wait`` (a session timeout and a margin) instead of returning after its usual
-wait. This holds for every rebalance, not just the first join, and for both backends.
+So while the group is (re-)joining, :meth:`GroupMember.poll` keeps polling, in slices of the
+backend's ``join_slice``, for up to ``join_wait`` (a session timeout and a margin) instead of
+returning after its usual wait. This holds for every rebalance, not just the first join,
+and for both backends.
 
 kafka-python also keeps the fetch position of a partition it gives back to the same member in
 the same rebalance. Records the component dropped when the partition was revoked (a source's
@@ -23,14 +24,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 
-from flume_kafka._backend import TP, Consumer, Record
+from flume_kafka._backend import TP, Consumer
 
 __all__ = ["JOIN_MARGIN", "GroupMember"]
 
 #: Added to the session timeout to bound a join: coordinator lookup and the member-id round trip.
 JOIN_MARGIN = 5.0
-#: Longest single poll while joining, so a finished join ends the wait promptly.
-_JOIN_SLICE = 0.2
 
 
 class GroupMember:
@@ -60,8 +59,10 @@ class GroupMember:
             self._wakes += 1
 
     def poll(self, consumer: Consumer, wait: float, room: Callable[[], int],
-             add: Callable[[list[Record]], None]) -> None:
-        """Poll into ``add`` until ``room()`` is 0 or ``wait`` seconds passed; while the group
+             fetch: Callable[[float, int], bool]) -> None:
+        """Call ``fetch(timeout, wanted)`` (one poll of ``consumer`` that keeps what it read
+        and says whether anything came) until ``room()`` is 0 or ``wait`` seconds passed;
+        while the group
         is (re-)joining, keep polling up to ``join_wait`` (or until :meth:`wake`); a join
         that completes starts ``wait`` afresh, so the new assignment gets a full poll, and
         polling goes on (up to ``join_wait``) while the new assignment has records behind its
@@ -87,9 +88,7 @@ class GroupMember:
                     break
                 deadline = min(join_deadline, now + wait)
                 continue
-            records = consumer.poll(remaining if joined else min(remaining, _JOIN_SLICE), wanted)
-            if records:
-                add(records)
+            if fetch(remaining if joined else min(remaining, consumer.join_slice), wanted):
                 fresh = False
 
     # -- Listener (called inside consumer.poll) -----------------------------------------------

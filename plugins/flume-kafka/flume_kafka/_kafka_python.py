@@ -169,6 +169,12 @@ class KafkaPythonProducer:
 class KafkaPythonConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
     """``KafkaConsumer`` with its rebalance callbacks forwarded to a :class:`Listener`."""
 
+    #: kafka-python 3.0.12 drives a join from inside ``poll()``: a join that completes
+    #: between two polls is dropped and a new JoinGroup sent (tansu holds each for half
+    #: a session), so under load short polls while joining can re-join again and again.
+    #: Longer polls leave fewer gaps between them.
+    join_slice = 1.0
+
     def __init__(self, config: Mapping[str, Any]) -> None:
         from kafka import KafkaConsumer
 

@@ -20,12 +20,12 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import attrs
 
-from flume_kafka._backend import TP, Consumer, KafkaClientError, Listener, Record
+from flume_kafka._backend import TP, Consumer, KafkaClientError
 from flume_kafka._clients import CLIENTS, client_config, client_problems, default_client
 from flume_kafka._deprecated import SOURCE_KEYS, DeprecatedKeys
 from flume_kafka._group import GroupMember
@@ -173,10 +173,14 @@ class KafkaSource(DeprecatedKeys, PollableSource):
 
     def _fill(self, consumer: Consumer) -> None:
         began = time.monotonic()
-        size, batch = self.settings.batch_size, self._batch
-        self._group.poll(_Filling(consumer, self._form, batch),
-                         self.settings.batch_duration_millis / 1000, lambda: size - len(batch),
-                         _nothing)
+        size, batch, form = self.settings.batch_size, self._batch, self._form
+
+        def fetch(timeout: float, wanted: int) -> bool:
+            before = len(batch)
+            consumer.poll_batch(timeout, wanted, form, batch)  # the events go into the batch
+            return len(batch) > before
+        self._group.poll(consumer, self.settings.batch_duration_millis / 1000,
+                         lambda: size - len(batch), fetch)
         self.counter.incr("KafkaEventGetTimer", int((time.monotonic() - began) * 1000))
 
     def _seek_back(self, consumer: Consumer, first: dict[TP, int]) -> None:
@@ -200,59 +204,6 @@ class KafkaSource(DeprecatedKeys, PollableSource):
                         self.name, offsets, self.group_id, exc)
         finally:
             self.counter.incr("KafkaCommitTimer", int((time.monotonic() - began) * 1000))
-
-
-def _nothing(_records: list[Record]) -> None:
-    """:class:`_Filling` polls into the batch itself: the group has nothing to add."""
-
-
-class _Added(list[Record]):
-    """What :class:`_Filling` hands the group when the batch grew: no records (their events
-    are in the batch already), but true, as the records would have been."""
-
-    def __bool__(self) -> bool:
-        return True
-
-
-_ADDED = _Added()
-
-
-class _Filling:
-    """The consumer as :meth:`GroupMember.poll` sees it while a source fills a batch: each
-    poll appends the events of what it read to the batch (``poll_batch``) and tells the
-    group only whether anything came (:class:`_Added`); the group keeps polling while
-    ``room()`` says the batch has room. The rest of
-    :class:`~flume_kafka._backend.Consumer` is the consumer's own."""
-
-    def __init__(self, consumer: Consumer, form: EventForm, batch: SourceBatch) -> None:
-        self._consumer, self._form, self._batch = consumer, form, batch
-
-    def subscribe(self, topics: list[str], pattern: str | None, listener: Listener) -> None:
-        self._consumer.subscribe(topics, pattern, listener)
-
-    def poll(self, timeout: float, max_records: int) -> list[Record]:
-        before = len(self._batch)
-        self._consumer.poll_batch(timeout, max_records, self._form, self._batch)
-        return _ADDED if len(self._batch) > before else []
-
-    def poll_batch(self, timeout: float, max_records: int, form: EventForm,
-                   batch: SourceBatch) -> None:
-        self._consumer.poll_batch(timeout, max_records, form, batch)
-
-    def assignment(self) -> set[TP]:
-        return self._consumer.assignment()
-
-    def behind(self, timeout: float) -> bool:
-        return self._consumer.behind(timeout)
-
-    def seek(self, offsets: Mapping[TP, int]) -> None:
-        self._consumer.seek(offsets)
-
-    def commit(self, offsets: Mapping[TP, int], timeout: float) -> None:
-        self._consumer.commit(offsets, timeout)
-
-    def close(self) -> None:
-        self._consumer.close()
 
 
 class _Revocations(GroupMember):

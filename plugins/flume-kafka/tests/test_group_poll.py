@@ -21,6 +21,8 @@ class _Member(GroupMember):
 class _SlowFirstFetch:
     """Joins on its first poll; the backlog's records arrive ``fetch_delay`` s after the join."""
 
+    join_slice = 0.2
+
     def __init__(self, backlog: int, fetch_delay: float) -> None:
         self.backlog, self.fetch_delay = backlog, fetch_delay
         self.listener: Listener | None = None
@@ -53,7 +55,12 @@ def _poll(consumer: _SlowFirstFetch, wait: float, join_wait: float) -> list[Reco
     member.join_wait = join_wait
     member.subscribe(consumer, topics=["t"])  # type: ignore[arg-type]
     got: list[Record] = []
-    member.poll(consumer, wait, lambda: 0 if got else 10, got.extend)  # type: ignore[arg-type]
+
+    def fetch(timeout: float, wanted: int) -> bool:
+        records = consumer.poll(timeout, wanted)
+        got.extend(records)
+        return bool(records)
+    member.poll(consumer, wait, lambda: 0 if got else 10, fetch)  # type: ignore[arg-type]
     return got
 
 
